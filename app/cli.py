@@ -1,0 +1,77 @@
+"""The ``chorus`` command: Flask's own commands (run, shell, routes) plus Chorus's."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup
+
+from app.core import migrate
+from app.core.errors import ChorusError
+
+
+def _make_app() -> Flask:
+    from app.factory import create_app
+
+    try:
+        return create_app()
+    except ChorusError as error:
+        click.echo(f"Chorus cannot start: {error.message}", err=True)
+        sys.exit(2)
+
+
+db = AppGroup("db", help="Database schema migrations.")
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    return current_app.extensions["chorus.settings"]
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    settings = _settings()
+    migrate.upgrade(settings.database_url, settings.migrations_dir, revision)
+    click.echo(f"database at {migrate.current(settings.database_url, settings.migrations_dir)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (``base`` removes every table)."""
+    settings = _settings()
+    migrate.downgrade(settings.database_url, settings.migrations_dir, revision)
+    click.echo(f"database at {migrate.current(settings.database_url, settings.migrations_dir)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the database's revision."""
+    settings = _settings()
+    click.echo(migrate.current(settings.database_url, settings.migrations_dir) or "empty")
+
+
+def _register(group: click.Group) -> None:
+    from app.accounts.cli import users
+    from app.audit.cli import audit
+    from app.demo.cli import demo
+    from app.orgs.cli import orgs
+    from app.policies.cli import policies
+
+    for command in (db, users, audit, demo, orgs, policies):
+        group.add_command(command)
+
+
+@click.group(cls=FlaskGroup, create_app=_make_app, add_version_option=False)
+def cli() -> None:
+    """Chorus: survivor-led campaigns behind an anonymity-preserving review pipeline."""
+
+
+_register(cli)
+
+
+def main() -> None:
+    cli()

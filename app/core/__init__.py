@@ -1,0 +1,1 @@
+"""Infrastructure shared by every feature: settings, database, actors, errors, permissions."""

@@ -1,0 +1,137 @@
+"""The one place Chorus reads its configuration.
+
+Settings come from ``CHORUS_*`` environment variables and the instance folder, are
+validated once at start-up and are frozen afterwards. No other module reads
+``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.core.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Validated, immutable configuration of one Chorus process."""
+
+    instance_path: Path
+    secret_key: str
+    database_url: str
+    policies_dir: Path
+    migrations_dir: Path
+    secure_cookies: bool
+    max_request_bytes: int
+    quick_exit_url: str
+    password_memory_kib: int
+    password_time_cost: int
+    invitation_days: int
+    throttle_account_failures: int
+    throttle_address_failures: int
+    throttle_window_seconds: int
+    throttle_lock_seconds: int
+    log_level: str
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
+    """Return the configured key, or one generated once into the instance folder."""
+    configured = env.get("CHORUS_SECRET_KEY", "")
+    if configured:
+        if len(configured) < 32:
+            raise ConfigError("CHORUS_SECRET_KEY must be at least 32 characters long")
+        return configured
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        key = key_file.read_text(encoding="ascii").strip()
+        if len(key) < 32:
+            raise ConfigError(f"{key_file} holds a key shorter than 32 characters")
+        return key
+    key = secrets.token_hex(32)
+    partial = key_file.with_suffix(".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    os.replace(partial, key_file)
+    return key
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, *, instance_path: Path | None = None
+) -> Settings:
+    """Read and validate the settings; raise ``ConfigError`` naming the bad variable."""
+    env = os.environ if env is None else env
+    instance = Path(env.get("CHORUS_INSTANCE_PATH") or instance_path or PROJECT_ROOT / "instance")
+    instance = instance.resolve()
+    instance.mkdir(parents=True, exist_ok=True)
+
+    database_url = env.get("CHORUS_DATABASE_URL") or f"sqlite:///{instance / 'chorus.sqlite3'}"
+    if not database_url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+        raise ConfigError("CHORUS_DATABASE_URL must be an sqlite:// or postgresql:// URL")
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    policies_dir = Path(env.get("CHORUS_POLICIES_DIR") or PROJECT_ROOT / "media_policies")
+    if not policies_dir.is_dir():
+        raise ConfigError(f"CHORUS_POLICIES_DIR: {policies_dir} is not a folder")
+
+    quick_exit_url = env.get("CHORUS_QUICK_EXIT_URL") or DEFAULT_QUICK_EXIT_URL
+    if not quick_exit_url.startswith("https://"):
+        raise ConfigError("CHORUS_QUICK_EXIT_URL must be an https:// address")
+
+    log_level = (env.get("CHORUS_LOG_LEVEL") or "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError("CHORUS_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+
+    return Settings(
+        instance_path=instance,
+        secret_key=_secret_key(env, instance),
+        database_url=database_url,
+        policies_dir=policies_dir.resolve(),
+        migrations_dir=PROJECT_ROOT / "migrations",
+        secure_cookies=_flag(env, "CHORUS_SECURE_COOKIES", True),
+        max_request_bytes=_int(env, "CHORUS_MAX_REQUEST_BYTES", 1024 * 1024),
+        quick_exit_url=quick_exit_url,
+        password_memory_kib=_int(env, "CHORUS_PASSWORD_MEMORY_KIB", 65536, minimum=8),
+        password_time_cost=_int(env, "CHORUS_PASSWORD_TIME_COST", 3),
+        invitation_days=_int(env, "CHORUS_INVITATION_DAYS", 7),
+        throttle_account_failures=_int(env, "CHORUS_THROTTLE_ACCOUNT_FAILURES", 5),
+        throttle_address_failures=_int(env, "CHORUS_THROTTLE_ADDRESS_FAILURES", 20),
+        throttle_window_seconds=_int(env, "CHORUS_THROTTLE_WINDOW_SECONDS", 900),
+        throttle_lock_seconds=_int(env, "CHORUS_THROTTLE_LOCK_SECONDS", 900),
+        log_level=log_level,
+    )

@@ -1,0 +1,1 @@
+"""Demo content for trying Chorus."""

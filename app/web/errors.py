@@ -1,0 +1,79 @@
+"""One mapping from errors to plain pages. Never a stack trace to anyone."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.core.errors import ChorusError, Conflict, NotFound, PermissionDenied, ValidationFailed
+
+log = logging.getLogger("chorus.web")
+
+DOMAIN_STATUS: dict[type[ChorusError], int] = {
+    PermissionDenied: 403,
+    NotFound: 404,
+    Conflict: 409,
+    ValidationFailed: 422,
+}
+
+MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("Something was wrong with that request", "Please go back and try again."),
+    403: ("You cannot do that", "Your account does not have permission for this page."),
+    404: ("Page not found", "The page may have moved, or the address may be mistyped."),
+    405: ("That did not work", "This page cannot be used that way. Go back and try again."),
+    409: ("That cannot be done now", "Something changed in the meantime. Reload and retry."),
+    410: ("No longer available", "This has been taken down."),
+    413: ("That is too large", "The file or form you sent is larger than Chorus accepts."),
+    422: ("Please check what you entered", "Something you entered could not be accepted."),
+    429: ("Too many attempts", "Please wait a few minutes, then try again."),
+    500: ("Something went wrong on our side", "Nothing you did caused this. Please try again."),
+}
+
+
+def render_error(status: int, message: str | None = None) -> tuple[str, int]:
+    title, default = MESSAGES.get(status, MESSAGES[400 if status < 500 else 500])
+    return render_template(
+        "errors/error.html", status=status, title=title, message=message or default
+    ), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_error: CSRFError) -> tuple[str, int]:
+        return render_error(
+            400, "This form has expired or was sent from somewhere else. Reload it and try again."
+        )
+
+    @app.errorhandler(ChorusError)
+    def _domain(error: ChorusError) -> tuple[str, int]:
+        status = next((code for cls, code in DOMAIN_STATUS.items() if isinstance(error, cls)), 400)
+        return render_error(status, error.message)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> tuple[str, int]:
+        status = error.code or 500
+        if status >= 500:
+            return _unexpected(error)
+        return render_error(status)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> tuple[str, int]:
+        original = getattr(error, "original_exception", None) or error
+        if isinstance(original, InternalServerError) and original.original_exception is None:
+            original = error
+        incident = uuid.uuid4().hex[:12]
+        # The endpoint and the frames only: never the URL, form values or the exception's
+        # message, which (for database errors) can quote what a person typed.
+        log.error(
+            "unhandled %s at endpoint %s (incident %s)\n%s",
+            type(original).__name__,
+            request.endpoint,
+            incident,
+            "".join(traceback.format_tb(original.__traceback__)),
+        )
+        return render_error(500, f"Nothing you did caused this. Reference: {incident}.")
