@@ -69,4 +69,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["quick_exit_url"] = settings.quick_exit_url
+
+    from app.cli import register_commands
+
+    register_commands(app)
     return app

@@ -283,3 +283,18 @@ def sign_in(client: FlaskClient, login_name: str, password: str = TEST_PASSWORD)
         "/sign-in", data={"csrf_token": token, "login_name": login_name, "password": password}
     )
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly when the PostgreSQL half of the suite did not run."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "PostgreSQL" in str(getattr(report, "longrepr", ""))
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"NOTE: {len(skipped)} PostgreSQL tests were skipped "
+            f"(set {POSTGRES_URL_VARIABLE}; .ci/run sets it).",
+            yellow=True,
+        )
