@@ -102,6 +102,12 @@ def authenticate(
     return user
 
 
+def end_sessions(session: Session, *, actor: User) -> None:
+    """Sign the actor out on every device: cookies issued before now stop working."""
+    actor.session_version += 1
+    session.flush()
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedInvitation:
     invitation: Invitation
@@ -245,6 +251,7 @@ def change_password(session: Session, *, actor: User, current: str, new: str) ->
         raise ValidationFailed("Your current password is not correct.")
     passwords.check_password(new, login_name=actor.login_name)
     actor.password_hash = passwords.hash_password(new)
+    actor.session_version += 1  # other devices are signed out
     session.flush()
     record(
         session,

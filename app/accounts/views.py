@@ -7,11 +7,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from app.accounts.forms import ChangePasswordForm, RedeemInvitationForm, SignInForm
-from app.accounts.services import authenticate, change_password, redeem_invitation
+from app.accounts.models import User
+from app.accounts.services import authenticate, change_password, end_sessions, redeem_invitation
 from app.accounts.throttle import throttle_rules
 from app.core.errors import SignInFailed, ValidationFailed
 from app.web.database import db_session
-from app.web.sessions import signed_in_user
+from app.web.sessions import current_actor, signed_in_user
 
 bp = Blueprint("accounts", __name__)
 
@@ -52,6 +53,11 @@ def sign_in_post() -> tuple[str, int] | Response:
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
+    actor = current_actor()
+    if isinstance(actor, User):
+        session = db_session()
+        end_sessions(session, actor=actor)
+        session.commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("gallery.home"))
@@ -111,5 +117,6 @@ def password_post() -> tuple[str, int] | Response:
         form.form_errors.append(error.message)
         return render_template("accounts/password.html", form=form), 422
     session.commit()
+    login_user(signed_in_user())  # this device stays signed in with the new session id
     flash("Your password is changed.", "success")
     return redirect(url_for("dashboard.index"))

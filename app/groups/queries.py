@@ -58,7 +58,7 @@ def creators(session: Session, organisation: Organisation) -> list[CreatorStatus
         .join(Group)
         .where(Group.organisation_id == organisation.id)
         .order_by(Group.name)
-    ).tuples():
+    ):
         memberships.setdefault(member.user_id, []).append(group)
     return [CreatorStatus(u, readiness.get(u.id), memberships.get(u.id, [])) for u in users]
 

@@ -8,6 +8,7 @@ import uuid
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.core.errors import ChorusError, Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -35,11 +36,23 @@ MESSAGES: dict[int, tuple[str, str]] = {
 }
 
 
+FALLBACK_PAGE = (
+    '<!doctype html><html lang="en"><meta charset="utf-8"><title>{title} · Chorus</title>'
+    '<h1>{title}</h1><p>{message}</p><p><a href="/">Go to the home page</a></p></html>'
+)
+
+
 def render_error(status: int, message: str | None = None) -> tuple[str, int]:
+    """The plain error page; if even that cannot be drawn (say the database is down),
+    a bare page that needs nothing."""
     title, default = MESSAGES.get(status, MESSAGES[400 if status < 500 else 500])
-    return render_template(
-        "errors/error.html", status=status, title=title, message=message or default
-    ), status
+    text = message or default
+    try:
+        page = render_template("errors/error.html", status=status, title=title, message=text)
+    except Exception:  # noqa: BLE001 - the last line of defence must not raise
+        log.error("error page for status %s could not be rendered", status)
+        page = FALLBACK_PAGE.format(title=escape(title), message=escape(text))
+    return page, status
 
 
 def init_app(app: Flask) -> None:

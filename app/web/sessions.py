@@ -21,11 +21,12 @@ csrf = CSRFProtect()
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def _load_user(session_id: str) -> User | None:
+    user_id, _, version = session_id.partition(".")
+    if not (user_id.isdigit() and version.isdigit()) or len(session_id) > 40:
         return None
     user = db_session().get(User, int(user_id), options=[selectinload(User.memberships)])
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.session_version != int(version):
         return None
     return user
 

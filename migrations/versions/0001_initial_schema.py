@@ -127,6 +127,7 @@ def upgrade() -> None:
         sa.Column("login_key", sa.String(length=40), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("session_version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("login_key", name=op.f("uq_users_login_key")),

@@ -185,7 +185,8 @@ def test_enum_columns_refuse_unknown_values(database_url: str) -> None:
         connection.execute(
             text(
                 "INSERT INTO users (id, login_name, login_key, password_hash, is_active,"
-                " created_at) VALUES (1, 'Robin', 'robin', 'x', :active, CURRENT_TIMESTAMP)"
+                " session_version, created_at)"
+                " VALUES (1, 'Robin', 'robin', 'x', :active, 1, CURRENT_TIMESTAMP)"
             ),
             {"active": True},
         )
