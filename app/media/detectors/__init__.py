@@ -1,0 +1,1 @@
+"""Detectors: faces, speech and personal data. Detection only, never recognition."""
