@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 
 from app.core.config import Settings, load_settings
+from app.web.routing import BoundedIntConverter
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -36,6 +37,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=False,
         TEMPLATES_AUTO_RELOAD=False,
     )
+    # Ids in URLs fit a 64-bit integer column; anything larger is simply not found.
+    app.url_map.converters["int"] = BoundedIntConverter
     app.extensions["chorus.settings"] = settings
     app.extensions["chorus.policies"] = policies
     logging.getLogger("chorus").setLevel(settings.log_level)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from app.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from app.web.forms import ChorusForm
 
 
-class SignInForm(FlaskForm):
+class SignInForm(ChorusForm):
     login_name = StringField(
         "Login name",
         validators=[InputRequired("Enter your login name."), Length(max=80)],
@@ -37,7 +37,7 @@ def _new_password(label: str) -> PasswordField:
     )
 
 
-class RedeemInvitationForm(FlaskForm):
+class RedeemInvitationForm(ChorusForm):
     code = StringField(
         "Invitation code",
         validators=[
@@ -60,7 +60,7 @@ class RedeemInvitationForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(ChorusForm):
     current = PasswordField(
         "Current password",
         validators=[InputRequired("Enter your current password."), Length(max=MAX_LENGTH)],

@@ -16,6 +16,7 @@ from app.groups.forms import InvitationForm
 from app.orgs.models import Organisation
 from app.web.context import organisation_for
 from app.web.database import db_session
+from app.web.forms import choices
 from app.web.sessions import signed_in_user
 
 bp = Blueprint("invitations", __name__)
@@ -23,9 +24,10 @@ bp = Blueprint("invitations", __name__)
 
 def _form(organisation: Organisation) -> InvitationForm:
     form = InvitationForm()
-    form.group.choices = [("", "No group yet")] + [
-        (str(g.id), g.name) for g in queries.organisation_groups(db_session(), organisation)
-    ]
+    form.group.choices = choices(
+        [("", "No group yet")]
+        + [(str(g.id), g.name) for g in queries.organisation_groups(db_session(), organisation)]
+    )
     return form
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.groups.models import CampaignStage
+from app.web.forms import ChorusForm, choices
 
 
-class GroupForm(FlaskForm):
+class GroupForm(ChorusForm):
     name = StringField(
         "Group name",
         validators=[InputRequired("Give the group a name."), Length(max=120)],
@@ -22,7 +22,7 @@ class GroupForm(FlaskForm):
     rules_required = BooleanField("Members accept these rules before joining")
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(ChorusForm):
     title = StringField(
         "Campaign title",
         validators=[InputRequired("Give the campaign a title."), Length(max=200)],
@@ -33,19 +33,19 @@ class CampaignForm(FlaskForm):
     )
 
 
-class StageForm(FlaskForm):
+class StageForm(ChorusForm):
     stage = SelectField(
         "Stage",
-        choices=[(stage.value, stage.label) for stage in CampaignStage],
+        choices=choices([(stage.value, stage.label) for stage in CampaignStage]),
         validators=[InputRequired("Choose a stage.")],
     )
 
 
-class JoinGroupForm(FlaskForm):
+class JoinGroupForm(ChorusForm):
     accept_rules = BooleanField("I have read the group's rules and I accept them")
 
 
-class ReadinessForm(FlaskForm):
+class ReadinessForm(ChorusForm):
     informed_consent_on = DateField(
         "Date of informed consent to take part",
         validators=[InputRequired("Enter the date, for example 2026-03-01.")],
@@ -60,5 +60,5 @@ class ReadinessForm(FlaskForm):
     )
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(ChorusForm):
     group = SelectField("Group to join (optional)", coerce=str, validators=[Optional()])

@@ -60,11 +60,11 @@ def readiness(slug: str, user_id: int) -> tuple[str, int]:
 @bp.post("/orgs/<slug>/creators/<int:user_id>/readiness")
 @login_required
 def readiness_post(slug: str, user_id: int) -> tuple[str, int] | Response:
+    actor = signed_in_user()
+    organisation = organisation_for(slug, actor, Permission.RECORD_READINESS)
     form = ReadinessForm()
     if not form.validate_on_submit():
         return _page(slug, user_id, form, 422)
-    actor = signed_in_user()
-    organisation = organisation_for(slug, actor, Permission.RECORD_READINESS)
     session = db_session()
     try:
         record_readiness(

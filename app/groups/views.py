@@ -43,11 +43,11 @@ def index(slug: str) -> tuple[str, int]:
 @bp.post("/orgs/<slug>/groups")
 @login_required
 def create(slug: str) -> tuple[str, int] | Response:
+    actor = signed_in_user()
+    organisation = organisation_for(slug, actor, Permission.MANAGE_GROUPS)
     form = GroupForm()
     if not form.validate_on_submit():
         return _groups_page(slug, form, 422)
-    actor = signed_in_user()
-    organisation = organisation_for(slug, actor, Permission.MANAGE_GROUPS)
     session = db_session()
     try:
         group = create_group(

@@ -93,11 +93,11 @@ def new_staff(slug: str) -> tuple[str, int]:
 @bp.post("/orgs/<slug>/staff/new")
 @login_required
 def new_staff_post(slug: str) -> tuple[str, int] | Response:
+    actor = signed_in_user()
+    organisation = organisation_for(slug, actor, Permission.CREATE_STAFF)
     form = StaffForm()
     if not form.validate_on_submit():
         return _staff_page(slug, form, 422)
-    actor = signed_in_user()
-    organisation = organisation_for(slug, actor, Permission.CREATE_STAFF)
     session = db_session()
     try:
         create_staff_account(

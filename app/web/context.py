@@ -20,8 +20,11 @@ def organisation_for(slug: str, actor: User, permission: Permission) -> Organisa
     Anyone else gets 404, so the page does not confirm which organisations exist to
     people outside them.
     """
-    organisation = organisation_by_slug(db_session(), slug)
-    if not can(actor, permission, organisation.id):
+    try:
+        organisation = organisation_by_slug(db_session(), slug)
+    except NotFound:
+        organisation = None
+    if organisation is None or not can(actor, permission, organisation.id):
         raise NotFound("There is no such page.")
     return organisation
 

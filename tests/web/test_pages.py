@@ -1,0 +1,240 @@
+"""Each page renders for the roles it is for and is a 404 for everyone else (a 403 would
+confirm that the page exists); anonymous visitors are sent to sign in. Every page a
+creator can reach starts with the quick-exit control."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User
+from app.core.clock import utcnow
+from app.core.config import PROJECT_ROOT
+from app.groups.models import Group
+from app.groups.services import join_group, record_readiness
+from app.orgs.models import Organisation
+from tests.web.conftest import PAGE_TEMPLATES, ROLES, Site, crawl, fill, parse_tags
+
+OK, LOGIN, NOT_FOUND, DASHBOARD = 200, "login", 404, "dashboard"
+STAFF_ONLY = dict.fromkeys(ROLES, NOT_FOUND) | {"anonymous": LOGIN}
+
+# page -> role -> what that role gets
+PAGES: dict[str, dict[str, int | str]] = {
+    "/": dict.fromkeys(ROLES, OK),
+    "/safety": dict.fromkeys(ROLES, OK),
+    "/join": dict.fromkeys(ROLES, OK),
+    "/sign-in": dict.fromkeys(ROLES, DASHBOARD) | {"anonymous": OK},
+    "/dashboard": dict.fromkeys(ROLES, OK) | {"anonymous": LOGIN},
+    "/account/password": dict.fromkeys(ROLES, OK) | {"anonymous": LOGIN},
+    "/orgs/{slug}/invitations": STAFF_ONLY | {"facilitator": OK},
+    "/orgs/{slug}/creators": STAFF_ONLY | {"facilitator": OK},
+    "/orgs/{slug}/creators/{creator}/readiness": STAFF_ONLY | {"facilitator": OK},
+    "/orgs/{slug}/groups": STAFF_ONLY | {"facilitator": OK, "org_admin": OK},
+    "/groups/{group}": dict.fromkeys(ROLES, OK) | {"anonymous": LOGIN},
+    "/orgs/{slug}/members": STAFF_ONLY | {"org_admin": OK},
+    "/orgs/{slug}/staff/new": STAFF_ONLY | {"org_admin": OK},
+}
+
+# Pages of the other organisation: a 404 for everyone in this one.
+OTHER_ORGANISATION_PAGES = (
+    "/orgs/{other}/invitations",
+    "/orgs/{other}/creators",
+    "/orgs/{other}/creators/{other_creator}/readiness",
+    "/orgs/{slug}/creators/{other_creator}/readiness",
+    "/orgs/{other}/groups",
+    "/groups/{other_group}",
+    "/orgs/{other}/members",
+    "/orgs/{other}/staff/new",
+)
+
+
+def _outcome(client: FlaskClient, url: str) -> int | str:
+    response = client.get(url)
+    if response.status_code == 302:
+        target = urlsplit(response.headers["Location"]).path
+        if target == "/sign-in":
+            return LOGIN
+        if target == "/dashboard":
+            return DASHBOARD
+        return f"302 to {target}"
+    return response.status_code
+
+
+def test_the_table_has_every_page(app: Flask) -> None:
+    rules = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or ()) and rule.endpoint != "static"
+    }
+    as_rules = {
+        page.replace("{slug}", "<slug>")
+        .replace("{creator}", "<int:user_id>")
+        .replace("{group}", "<int:group_id>")
+        for page in PAGES
+    }
+    assert as_rules == rules
+    assert set(PAGES) == set(PAGE_TEMPLATES)
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_page_is_for_the_right_roles(
+    client_as: Callable[[str], FlaskClient], site: Site, page: str
+) -> None:
+    url = fill(page, site)
+    got = {role: _outcome(client_as(role), url) for role in ROLES}
+    assert got == PAGES[page]
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(client: FlaskClient, site: Site) -> None:
+    response = client.get(f"/groups/{site.group_id}")
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/sign-in"
+    assert parse_qs(location.query)["next"] == [f"/groups/{site.group_id}"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Please sign in to see that page." in page
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "anonymous"])
+def test_other_organisations_pages_are_404(
+    client_as: Callable[[str], FlaskClient], site: Site, role: str
+) -> None:
+    client = client_as(role)
+    got = {page: client.get(fill(page, site)).status_code for page in OTHER_ORGANISATION_PAGES}
+    assert got == dict.fromkeys(OTHER_ORGANISATION_PAGES, NOT_FOUND)
+
+
+def _main_text(client: FlaskClient, url: str) -> str:
+    html = client.get(url).get_data(as_text=True)
+    html = re.sub(r'<input type="hidden" name="csrf_token"[^>]*>', "", html)
+    return " ".join(html.split())
+
+
+def test_an_organisation_one_may_not_see_looks_like_one_that_does_not_exist(
+    client_as: Callable[[str], FlaskClient], site: Site
+) -> None:
+    client = client_as("org_admin")
+    forbidden = _main_text(client, f"/orgs/{site.other_slug}/members")
+    unknown = _main_text(client, "/orgs/no-such-organisation/members")
+    assert forbidden == unknown
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("facilitator", "Invite a creator"),
+        ("org_admin", "Members and roles"),
+        (
+            "creator",
+            "your facilitator will talk with you about taking part and record that you are ready",
+        ),
+        ("psychologist", "No works are waiting for your review"),
+    ],
+)
+def test_dashboard_says_what_to_do_next(
+    client_as: Callable[[str], FlaskClient], role: str, expected: str
+) -> None:
+    text = _main_text(client_as(role), "/dashboard")
+    assert expected in text
+
+
+def test_ready_creator_sees_groups_to_join_instead(
+    client_as: Callable[[str], FlaskClient], session: Session, site: Site
+) -> None:
+    _make_ready_member(session, site, join=False)
+    text = _main_text(client_as("creator"), "/dashboard")
+    assert "Groups you can join" in text
+    assert "record that you are ready" not in text
+
+
+# --- Quick exit -------------------------------------------------------------------------
+
+FOCUSABLE = {"a", "button", "input", "select", "textarea"}
+
+
+def _make_ready_member(session: Session, site: Site, *, join: bool = True) -> None:
+    creator = session.get(User, site.user_ids["creator"])
+    facilitator = session.get(User, site.user_ids["facilitator"])
+    group = session.get(Group, site.group_id)
+    assert creator is not None
+    assert facilitator is not None
+    assert group is not None
+    organisation = session.get(Organisation, group.organisation_id)
+    assert organisation is not None
+    today = utcnow().date()
+    record_readiness(
+        session,
+        actor=facilitator,
+        organisation=organisation,
+        creator=creator,
+        informed_consent_on=today,
+        crisis_period_ended_on=today - timedelta(days=30),
+    )
+    if join:
+        join_group(session, actor=creator, group=group, accept_rules=True)
+    session.commit()
+
+
+def _first_focusable(html: str) -> tuple[str, dict[str, str | None]]:
+    for tag, attrs, in_body in parse_tags(html).tags:
+        if not in_body or tag not in FOCUSABLE:
+            continue
+        if tag == "input" and attrs.get("type") == "hidden":
+            continue
+        return tag, attrs
+    raise AssertionError("the page has nothing focusable")
+
+
+def test_every_page_a_creator_reaches_starts_with_quick_exit(
+    client_as: Callable[[str], FlaskClient], session: Session, site: Site
+) -> None:
+    _make_ready_member(session, site)
+    client = client_as("creator")
+    pages = crawl(client, ["/dashboard", f"/groups/{site.group_id}", "/no/such/page"])
+    # The crawl really went somewhere: the creator's own pages and the public ones.
+    assert {"/dashboard", f"/groups/{site.group_id}", "/account/password", "/safety", "/"} <= set(
+        pages
+    )
+    assert "/no/such/page" in pages  # the 404 page is a page too
+    for url, response in pages.items():
+        html = response.get_data(as_text=True)
+        tag, attrs = _first_focusable(html)
+        assert (tag, attrs.get("id")) == ("a", "quick-exit"), url
+        assert (attrs.get("data-exit-url") or "").startswith("https://"), url
+        scripts = [a.get("src") for t, a, _ in parse_tags(html).tags if t == "script"]
+        assert "/static/js/quick-exit.js" in scripts, url
+
+
+def test_public_pages_start_with_quick_exit(client: FlaskClient) -> None:
+    pages = crawl(client, ["/", "/sign-in", "/join", "/safety"])
+    assert {"/", "/sign-in", "/join", "/safety"} <= set(pages)
+    for url, response in pages.items():
+        tag, attrs = _first_focusable(response.get_data(as_text=True))
+        assert (tag, attrs.get("id")) == ("a", "quick-exit"), url
+
+
+def test_quick_exit_url_comes_from_settings(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    _tag, attrs = _first_focusable(html)
+    assert attrs.get("data-exit-url") == "https://www.bbc.co.uk/weather"
+    assert attrs.get("href") == "https://www.bbc.co.uk/weather"
+    assert "noreferrer" in (attrs.get("rel") or "")
+
+
+def test_quick_exit_script_leaves_without_history(client: FlaskClient) -> None:
+    script = (PROJECT_ROOT / "app" / "static" / "js" / "quick-exit.js").read_text("utf-8")
+    assert "location.replace(" in script  # Back does not return to Chorus
+    assert '"Escape"' in script
+    assert '"Shift"' in script
+    assert re.search(r"(>=|===?)\s*3\b", script), "three Shift presses"
+    served = client.get("/static/js/quick-exit.js")
+    assert served.status_code == 200
+    assert served.mimetype in {"text/javascript", "application/javascript"}
+    served.close()
