@@ -70,14 +70,18 @@ def cli() -> None:
     """Chorus: survivor-led campaigns behind an anonymity-preserving review pipeline."""
 
 
-def _add_policies(group: click.Group) -> None:
-    # Checking policies must work when a bad policy stops the app from starting.
+def _add_standalone_commands(group: click.Group) -> None:
+    # Registered on the group itself, so FlaskGroup finds them without loading the app:
+    # checking policies must work when a bad policy stops the app from starting, and
+    # sanitizing a file needs neither configuration nor a database.
+    from app.media.cli import sanitize
     from app.policies.cli import policies
 
     group.add_command(policies)
+    group.add_command(sanitize)
 
 
-_add_policies(cli)
+_add_standalone_commands(cli)
 
 
 def main() -> None:
