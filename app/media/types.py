@@ -70,7 +70,7 @@ _EXTENSIONS: dict[MediaType, tuple[str, ...]] = {
     MediaType.FLAC: (".flac",),
     MediaType.OGG: (".ogg", ".oga", ".opus"),
     MediaType.MP4: (".mp4", ".m4v"),
-    MediaType.MOV: (".mov", ".qt"),
+    MediaType.MOV: (".mov", ".qt", ".mp4"),  # phones and editors name QuickTime files .mp4
     MediaType.WEBM: (".webm",),
     MediaType.MARKDOWN: (".md", ".markdown", ".txt"),
     MediaType.TEXT: (".txt", ".text", ".md"),
