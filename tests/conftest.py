@@ -124,7 +124,11 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, template_database: Path) -> Settings:
-    instance = tmp_path / "instance"
+    return make_settings(tmp_path / "instance", template_database)
+
+
+def make_settings(instance: Path, template_database: Path) -> Settings:
+    """Settings for an instance folder holding a fresh copy of the migrated database."""
     instance.mkdir()
     shutil.copy(template_database, instance / "chorus.sqlite3")
     return Settings(
@@ -204,13 +208,7 @@ def app_settings(settings: Settings) -> Callable[..., Settings]:
 def make_org(session: Session, policies: PolicyRegistry) -> Callable[..., Organisation]:
     def make(slug: str = "adpare") -> Organisation:
         policy = policies.get(slug)
-        organisation = create_organisation(
-            session,
-            actor=SYSTEM,
-            slug=slug,
-            name=policy.organisation.name,
-            country=policy.organisation.country,
-        )
+        organisation = create_organisation(session, actor=SYSTEM, policy=policy)
         session.commit()
         return organisation
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -39,6 +41,7 @@ def _page(organisation: Organisation, form: InvitationForm, code: str | None = N
         invitations=queries.invitations(db_session(), organisation),
         new_code=code,
         now=utcnow(),
+        valid_days=current_app.extensions["chorus.settings"].invitation_days,
     )
 
 
@@ -62,7 +65,14 @@ def create(slug: str) -> str | tuple[str, int]:
     if form.group.data:
         groups = {str(g.id): g for g in queries.organisation_groups(session, organisation)}
         group = groups.get(form.group.data)
-    issued = create_invitation(session, actor=actor, organisation=organisation, group=group)
+    settings = current_app.extensions["chorus.settings"]
+    issued = create_invitation(
+        session,
+        actor=actor,
+        organisation=organisation,
+        group=group,
+        valid_for=timedelta(days=settings.invitation_days),
+    )
     session.commit()
     # The code is shown once, in this response only: it is never stored in clear.
     return _page(organisation, _form(organisation), code=issued.code)

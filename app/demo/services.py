@@ -44,13 +44,7 @@ def load_demo(
     accounts: list[DemoAccount] = []
     today = utcnow().date()
     for policy in policies:
-        organisation = create_organisation(
-            session,
-            actor=SYSTEM,
-            slug=policy.slug,
-            name=policy.organisation.name,
-            country=policy.organisation.country,
-        )
+        organisation = create_organisation(session, actor=SYSTEM, policy=policy)
         staff: dict[Role, User] = {}
         for role, suffix in (
             (Role.ORG_ADMIN, "admin"),

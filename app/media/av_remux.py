@@ -22,7 +22,7 @@ from app.media.av_frames import tidy_audio_frame
 from app.media.av_units import copy_packet, strip_extradata, without_side_data
 from app.media.errors import MediaRefused
 from app.media.limits import Limits
-from app.media.types import Family, MediaType
+from app.media.types import DEMUXERS, Family, MediaType
 
 RECORDING_DAMAGED = (
     "This recording is damaged or incomplete; please export it again and upload the new copy."
@@ -42,16 +42,6 @@ OUTPUT_FORMAT: dict[MediaType, str] = {
     MediaType.MP4: "mp4",
     MediaType.MOV: "mov",
     MediaType.WEBM: "webm",
-}
-# The demuxer forced for each sniffed type, so FFmpeg never guesses (as in validate).
-DEMUXER: dict[MediaType, str] = {
-    MediaType.MP3: "mp3",
-    MediaType.WAV: "wav",
-    MediaType.FLAC: "flac",
-    MediaType.OGG: "ogg",
-    MediaType.MP4: "mov",
-    MediaType.MOV: "mov",
-    MediaType.WEBM: "matroska",
 }
 _PCM = frozenset({"pcm_u8", "pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_f64le"})
 # Codecs copied without re-encoding, per output format: those whose bitstream either
@@ -99,7 +89,7 @@ def open_input(path: Path, media_type: MediaType) -> InputContainer:
 
     Raises ``MediaRefused`` when FFmpeg cannot read it.
     """
-    demuxer = DEMUXER.get(media_type)
+    demuxer = DEMUXERS.get(media_type)
     if demuxer is None:  # M4A: an MP4 box file, or raw AAC in ADTS frames
         with path.open("rb") as handle:
             demuxer = "mov" if handle.read(8)[4:8] == b"ftyp" else "aac"

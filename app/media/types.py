@@ -76,6 +76,19 @@ _EXTENSIONS: dict[MediaType, tuple[str, ...]] = {
     MediaType.TEXT: (".txt", ".text", ".md"),
 }
 
+# The FFmpeg demuxer named for each sniffed audio/video type, so FFmpeg never guesses
+# (some of its demuxers, HLS and concat, would read other files). M4A is decided per
+# file: "mov" for ISO files, "aac" for raw ADTS.
+DEMUXERS: dict[MediaType, str] = {
+    MediaType.MP3: "mp3",
+    MediaType.WAV: "wav",
+    MediaType.FLAC: "flac",
+    MediaType.OGG: "ogg",
+    MediaType.MP4: "mov",
+    MediaType.MOV: "mov",
+    MediaType.WEBM: "matroska",
+}
+
 
 def types_for_extension(extension: str) -> frozenset[MediaType]:
     """Every accepted type a file name extension may stand for (empty if none)."""

@@ -21,7 +21,7 @@ from PIL import Image
 
 from app.media.errors import MediaRefused
 from app.media.limits import Limits
-from app.media.types import Family, MediaType
+from app.media.types import DEMUXERS, Family, MediaType
 
 IMAGE_DAMAGED = (
     "This image is damaged or incomplete; please export it again and upload the new copy."
@@ -45,15 +45,6 @@ _PIL_FORMAT = {
     MediaType.PNG: "PNG",
     MediaType.WEBP: "WEBP",
     MediaType.HEIC: "HEIF",
-}
-_DEMUXER = {
-    MediaType.MP3: "mp3",
-    MediaType.WAV: "wav",
-    MediaType.FLAC: "flac",
-    MediaType.OGG: "ogg",
-    MediaType.MP4: "mov",
-    MediaType.MOV: "mov",
-    MediaType.WEBM: "matroska",
 }
 _DAMAGED = {
     Family.IMAGE: IMAGE_DAMAGED,
@@ -149,7 +140,7 @@ def _validate_pdf(path: Path, limits: Limits) -> None:
 def _validate_av(path: Path, media_type: MediaType, limits: Limits) -> MediaType:
     """Open with the sniffed demuxer; settle MP4/MOV/M4A; check streams and limits."""
     iso = media_type in (MediaType.MP4, MediaType.MOV)
-    demuxer = _DEMUXER.get(media_type) or ("mov" if _is_iso(path) else "aac")
+    demuxer = DEMUXERS.get(media_type) or ("mov" if _is_iso(path) else "aac")
     damaged = _DAMAGED[media_type.family]
     try:
         with av.open(str(path), format=demuxer, metadata_errors="ignore") as container:

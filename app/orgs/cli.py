@@ -25,13 +25,7 @@ def create(slug: str) -> None:
     policy = policies.get(slug)
     session = db_session()
     try:
-        organisation = create_organisation(
-            session,
-            actor=SYSTEM,
-            slug=slug,
-            name=policy.organisation.name,
-            country=policy.organisation.country,
-        )
+        organisation = create_organisation(session, actor=SYSTEM, policy=policy)
     except ChorusError as error:
         raise click.ClickException(error.message) from None
     session.commit()

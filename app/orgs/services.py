@@ -11,6 +11,7 @@ from app.core.actors import Actor, SystemActor
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.core.permissions import Permission, require
 from app.orgs.models import Membership, Organisation, Role
+from app.policies.schema import MediaPolicy
 
 
 def organisation_by_slug(session: Session, slug: str) -> Organisation:
@@ -117,16 +118,17 @@ def set_active(session: Session, *, actor: Actor, membership: Membership, active
     )
 
 
-def create_organisation(
-    session: Session, *, actor: Actor, slug: str, name: str, country: str
-) -> Organisation:
-    """Create an organisation for a media policy. Only Chorus itself (the command line)
-    does this. Raises ``PermissionDenied``, ``Conflict``."""
+def create_organisation(session: Session, *, actor: Actor, policy: MediaPolicy) -> Organisation:
+    """Create the organisation a media policy describes (slug, name, country). Only
+    Chorus itself (the command line) does this. Raises ``PermissionDenied``, ``Conflict``."""
+    slug = policy.slug
     if not isinstance(actor, SystemActor):
         raise PermissionDenied("Organisations are created from the command line.")
     if session.scalars(select(Organisation).where(Organisation.slug == slug)).first():
         raise Conflict(f"The organisation {slug!r} exists already.")
-    organisation = Organisation(slug=slug, name=name, country=country)
+    organisation = Organisation(
+        slug=slug, name=policy.organisation.name, country=policy.organisation.country
+    )
     session.add(organisation)
     session.flush()
     record(

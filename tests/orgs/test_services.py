@@ -77,10 +77,10 @@ def test_suspend_and_restore(session: Session, make_org, make_staff) -> None:
 
 
 def test_organisations_are_created_by_the_system_only(
-    session: Session, make_org, make_staff
+    session: Session, make_org, make_staff, policies
 ) -> None:
     admin = make_staff(make_org(), Role.ORG_ADMIN)
     with pytest.raises(PermissionDenied):
-        create_organisation(session, actor=admin, slug="mist", name="MIST", country="FR")
+        create_organisation(session, actor=admin, policy=policies.get("mist"))
     with pytest.raises(Conflict):
-        create_organisation(session, actor=SYSTEM, slug="adpare", name="ADPARE", country="RO")
+        create_organisation(session, actor=SYSTEM, policy=policies.get("adpare"))

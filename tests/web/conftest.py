@@ -58,13 +58,7 @@ def build_site(
     site = Site(slug=slug, other_slug=other_slug)
     for current in (slug, other_slug):
         policy = policies.get(current)
-        organisation = create_organisation(
-            session,
-            actor=SYSTEM,
-            slug=current,
-            name=policy.organisation.name,
-            country=policy.organisation.country,
-        )
+        organisation = create_organisation(session, actor=SYSTEM, policy=policy)
         staff = {
             role: create_staff_account(
                 session,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import logging
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,14 +26,13 @@ from werkzeug.test import TestResponse
 
 from app.accounts.models import SignInThrottle
 from app.accounts.throttle import throttle_rules
-from app.core.config import PROJECT_ROOT, Settings
 from app.core.db import make_engine, make_session_factory
 from app.factory import create_app
 from app.policies.loader import load_policies
-from tests.conftest import TEST_PASSWORD, csrf_token, sign_in
+from tests.conftest import TEST_PASSWORD, csrf_token, make_settings, sign_in
 from tests.web.conftest import ROLES, Site, build_site
 
-MAX_BYTES = 64 * 1024
+MAX_BYTES = 64 * 1024  # make_settings' max_request_bytes
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 URL_VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
@@ -89,27 +87,6 @@ class Env:
         return client, csrf_token(client, "/join")
 
 
-def _settings(instance: Path) -> Settings:
-    return Settings(
-        instance_path=instance,
-        secret_key="test-" + "k" * 40,
-        database_url=f"sqlite:///{instance / 'chorus.sqlite3'}",
-        policies_dir=PROJECT_ROOT / "media_policies",
-        migrations_dir=PROJECT_ROOT / "migrations",
-        secure_cookies=True,
-        max_request_bytes=MAX_BYTES,
-        quick_exit_url="https://www.bbc.co.uk/weather",
-        password_memory_kib=8,
-        password_time_cost=1,
-        invitation_days=7,
-        throttle_account_failures=5,
-        throttle_address_failures=20,
-        throttle_window_seconds=900,
-        throttle_lock_seconds=900,
-        log_level="INFO",
-    )
-
-
 @pytest.fixture(scope="module")
 def envs(
     tmp_path_factory: pytest.TempPathFactory, template_database: Path
@@ -119,9 +96,7 @@ def envs(
     def get(role: str) -> Env:
         if role not in built:
             instance = tmp_path_factory.mktemp(f"bad-input-{role}") / "instance"
-            instance.mkdir()
-            shutil.copy(template_database, instance / "chorus.sqlite3")
-            settings = _settings(instance)
+            settings = make_settings(instance, template_database)
             engine = make_engine(settings.database_url)
             with make_session_factory(engine)() as session:
                 site = build_site(
