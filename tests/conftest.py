@@ -85,6 +85,7 @@ import re  # noqa: E402
 import shutil  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import replace  # noqa: E402
+from datetime import date  # noqa: E402
 
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
@@ -99,10 +100,18 @@ from app.core import migrate  # noqa: E402
 from app.core.actors import SYSTEM  # noqa: E402
 from app.core.config import PROJECT_ROOT, Settings  # noqa: E402
 from app.core.db import make_engine, make_session_factory  # noqa: E402
+from app.groups.models import Campaign  # noqa: E402
+from app.groups.services import (  # noqa: E402
+    create_campaign,
+    create_group,
+    join_group,
+    record_readiness,
+)
 from app.orgs.models import Membership, Organisation, Role  # noqa: E402
 from app.orgs.services import create_organisation  # noqa: E402
 from app.policies.loader import PolicyRegistry, load_policies  # noqa: E402
 from app.policies.schema import MediaPolicy  # noqa: E402
+from app.works.models import Credit, Work, WorkKind  # noqa: E402
 
 TEST_PASSWORD = "correct horse battery"
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -148,6 +157,7 @@ def make_settings(instance: Path, template_database: Path) -> Settings:
         throttle_window_seconds=900,
         throttle_lock_seconds=900,
         log_level="INFO",
+        originals_key=bytes(range(32)),
     )
 
 
@@ -178,9 +188,12 @@ def session(settings: Settings) -> Iterator[Session]:
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
     from app.factory import create_app
+    from app.jobs import queue
 
     application = create_app(settings)
     application.config.update(TESTING=True, PREFERRED_URL_SCHEME="https")
+    # Jobs run in the request that queues them, once it commits.
+    queue.configure(settings, immediate=True)
     yield application
     application.extensions["chorus.db"].engine.dispose()
 
@@ -239,14 +252,9 @@ def make_creator(
     counter = iter(range(1, 10_000))
 
     def make(organisation: Organisation, login_name: str | None = None) -> User:
-        facilitator = session.scalars(
-            select(User)
-            .join(User.memberships)
-            .where(
-                Membership.organisation_id == organisation.id,
-                Membership.role == Role.FACILITATOR,
-            )
-        ).first() or make_staff(organisation, Role.FACILITATOR)
+        facilitator = _facilitator(session, organisation) or make_staff(
+            organisation, Role.FACILITATOR
+        )
         issued = create_invitation(session, actor=facilitator, organisation=organisation)
         user = redeem_invitation(
             session,
@@ -260,6 +268,119 @@ def make_creator(
         return user
 
     return make
+
+
+@pytest.fixture
+def make_campaign(
+    session: Session, make_staff: Callable[..., User], policies: PolicyRegistry
+) -> Callable[..., Campaign]:
+    """A group with one campaign in an organisation (made by its facilitator)."""
+    counter = iter(range(1, 10_000))
+
+    def make(organisation: Organisation) -> Campaign:
+        facilitator = _facilitator(session, organisation) or make_staff(
+            organisation, Role.FACILITATOR
+        )
+        policy = policies.get(organisation.slug)
+        group = create_group(
+            session,
+            actor=facilitator,
+            organisation=organisation,
+            policy=policy,
+            name=f"Group {next(counter)}",
+        )
+        campaign = create_campaign(
+            session, actor=facilitator, group=group, policy=policy, title="Campaign"
+        )
+        session.commit()
+        return campaign
+
+    return make
+
+
+@pytest.fixture
+def make_member(
+    session: Session, make_creator: Callable[..., User], make_staff: Callable[..., User]
+) -> Callable[..., User]:
+    """A creator made ready by a facilitator and joined to the campaign's group."""
+
+    def make(campaign: Campaign, login_name: str | None = None) -> User:
+        group = campaign.group
+        organisation = group.organisation
+        creator = make_creator(organisation, login_name)
+        facilitator = _facilitator(session, organisation)
+        record_readiness(
+            session,
+            actor=facilitator,
+            organisation=organisation,
+            creator=creator,
+            informed_consent_on=date(2026, 1, 5),
+            crisis_period_ended_on=date(2026, 1, 5),
+        )
+        join_group(session, actor=creator, group=group, accept_rules=True)
+        session.commit()
+        return creator
+
+    return make
+
+
+@pytest.fixture
+def make_work(
+    session: Session,
+    policies: PolicyRegistry,
+    make_campaign: Callable[..., Campaign],
+    make_member: Callable[..., User],
+) -> Callable[..., Work]:
+    """A work (by a new member creator unless ``creator`` is given) with its public
+    texts filled in, so only files stand between it and submission."""
+
+    def make(
+        organisation: Organisation,
+        kind: WorkKind | None = None,
+        *,
+        creator: User | None = None,
+        campaign: Campaign | None = None,
+    ) -> Work:
+        from app.works.services import create_work, describe_work
+
+        policy = policies.get(organisation.slug)
+        campaign = campaign or make_campaign(organisation)
+        creator = creator or make_member(campaign)
+        kind = kind or WorkKind(policy.works.kinds[0])
+        work = create_work(
+            session,
+            actor=creator,
+            campaign=campaign,
+            policy=policy,
+            kind=kind,
+            title=f"A {kind.value}",
+            credit=Credit(policy.credit.default),
+            pseudonym="Sparrow",
+        )
+        describe_work(
+            session,
+            actor=creator,
+            work=work,
+            title=work.title,
+            content_warnings=work.content_warnings,
+            alt_text="Drawings of hands holding a paper boat.",
+            transcript="We speak about leaving and arriving.",
+        )
+        session.commit()
+        return work
+
+    return make
+
+
+def _facilitator(session: Session, organisation: Organisation) -> User | None:
+    return session.scalars(
+        select(User)
+        .join(User.memberships)
+        .where(
+            Membership.organisation_id == organisation.id,
+            Membership.role == Role.FACILITATOR,
+        )
+    ).first()
 
 
 @pytest.fixture

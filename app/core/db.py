@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import enum
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 NAMING_CONVENTION = {
@@ -78,3 +80,44 @@ def make_engine(url: str) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+_AFTER_COMMIT = "chorus.after_commit"
+_AFTER_ROLLBACK = "chorus.after_rollback"
+log = logging.getLogger("chorus.db")
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the session's transaction has committed (never if it rolls
+    back): how services enqueue jobs, so a job never sees uncommitted rows."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def after_rollback(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` if the session's transaction rolls back instead: how a service
+    removes a stored file whose record will never exist."""
+    session.info.setdefault(_AFTER_ROLLBACK, []).append(callback)
+
+
+def _run(callbacks: list[Callable[[], None]]) -> None:
+    # A failed callback (the queue unreachable, say) must not undo or hide what the
+    # transaction did; the periodic sweeper picks up whatever was left.
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("transaction callback failed")
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    session.info.pop(_AFTER_ROLLBACK, None)
+    _run(session.info.pop(_AFTER_COMMIT, []))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.parent is not None:  # a savepoint, not the transaction
+        return
+    session.info.pop(_AFTER_COMMIT, None)
+    _run(session.info.pop(_AFTER_ROLLBACK, []))

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -41,6 +41,7 @@ class VersionState(enum.StrEnum):
     WITHDRAWN = "withdrawn"
     BLOCKED = "blocked"
     FAILED = "failed"
+    REJECTED = "rejected"
 
 
 class Work(Base):
@@ -57,6 +58,7 @@ class Work(Base):
     content_warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     alt_text: Mapped[str] = mapped_column(Text, default="")
     transcript: Mapped[str] = mapped_column(Text, default="")
+    captions: Mapped[str] = mapped_column(Text, default="", server_default="")  # WebVTT
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     paused_at: Mapped[datetime | None]
@@ -100,6 +102,11 @@ class Version(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The creators' choice to mask every face / alter every voice in this version.
+    mask_faces: Mapped[bool] = mapped_column(default=False, server_default=false())
+    alter_voice: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A processing job holds the version until then; past it, the sweeper runs it again.
+    lease_until: Mapped[datetime | None]
 
     work: Mapped[Work] = relationship(back_populates="versions")
     created_by: Mapped[User] = relationship()
@@ -117,9 +124,11 @@ class Asset(Base):
     position: Mapped[int] = mapped_column(default=0)
     original_key: Mapped[str | None] = mapped_column(String(200))
     sanitized_key: Mapped[str | None] = mapped_column(String(200))
-    media_type: Mapped[str | None] = mapped_column(String(100))
-    sha256: Mapped[str | None] = mapped_column(String(64))
-    size: Mapped[int | None] = mapped_column(BigInteger)
+    media_type: Mapped[str | None] = mapped_column(String(100))  # sniffed from the original
+    original_size: Mapped[int | None] = mapped_column(BigInteger)
+    sanitized_type: Mapped[str | None] = mapped_column(String(100))
+    sha256: Mapped[str | None] = mapped_column(String(64))  # of the sanitized file
+    size: Mapped[int | None] = mapped_column(BigInteger)  # of the sanitized file
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     detections: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     original_deleted_at: Mapped[datetime | None]
