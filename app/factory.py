@@ -46,6 +46,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         memory_kib=settings.password_memory_kib, time_cost=settings.password_time_cost
     )
 
+    from app.jobs import queue
+    from app.storage import storage_from_settings
+
+    app.extensions["chorus.storage"] = storage_from_settings(settings)
+    queue.configure(settings)
+
     from app.web import database, errors, security, sessions
 
     database.init_app(app, settings)
@@ -55,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from app.accounts.invitation_views import bp as invitations_bp
     from app.accounts.views import bp as accounts_bp
+    from app.consent.views import bp as consent_bp
     from app.gallery.views import bp as gallery_bp
     from app.groups.readiness_views import bp as readiness_bp
     from app.groups.views import bp as groups_bp
@@ -69,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         readiness_bp,
         groups_bp,
         orgs_bp,
+        consent_bp,
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["quick_exit_url"] = settings.quick_exit_url

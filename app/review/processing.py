@@ -122,15 +122,21 @@ def _clean(asset: Asset, storage: Storage, key: bytes, work_dir: Path, options: 
 
 
 def _consents(session: Session, work: Work, modality: Modality) -> int:
+    """How many people (not records: one person may hold two) have consented."""
     from app.consent.queries import covering_consents
 
-    return len(
-        covering_consents(session, work=work, modality=modality, channel="gallery", at=utcnow())
+    records = covering_consents(
+        session, work=work, modality=modality, channel="gallery", at=utcnow()
     )
+    return len({record.subject_id for record in records})
 
 
 def _names(session: Session, organisation_id: int) -> tuple[str, ...]:
-    labels = session.scalars(select(Person.label).where(Person.organisation_id == organisation_id))
+    labels = session.scalars(
+        select(Person.label).where(
+            Person.organisation_id == organisation_id, Person.user_id.is_(None)
+        )
+    )
     return tuple(label for label in labels if len(label) >= 3)
 
 

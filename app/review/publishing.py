@@ -96,7 +96,12 @@ def dependencies(
     faces = covering_consents(session, work=work, modality=Modality.FACE, channel=channel, at=now)
     voices = covering_consents(session, work=work, modality=Modality.VOICE, channel=channel, at=now)
     detected = Detected.from_assets(asset.detections for asset in version.assets)
-    verdict = evaluate(policy, detected, face_consents=len(faces), voice_consents=len(voices))
+    verdict = evaluate(
+        policy,
+        detected,
+        face_consents=len({r.subject_id for r in faces}),
+        voice_consents=len({r.subject_id for r in voices}),
+    )
     if not verdict.passes:
         raise Conflict(
             "The consent this version needs is no longer complete: "
