@@ -86,6 +86,7 @@ import shutil  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import replace  # noqa: E402
 from datetime import date  # noqa: E402
+from typing import Any  # noqa: E402
 
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
@@ -189,12 +190,14 @@ def session(settings: Settings) -> Iterator[Session]:
 def app(settings: Settings) -> Iterator[Flask]:
     from app.factory import create_app
     from app.jobs import queue
+    from app.review.jobs import close_contexts
 
     application = create_app(settings)
     application.config.update(TESTING=True, PREFERRED_URL_SCHEME="https")
     # Jobs run in the request that queues them, once it commits.
     queue.configure(settings, immediate=True)
     yield application
+    close_contexts()
     application.extensions["chorus.db"].engine.dispose()
 
 
@@ -402,6 +405,65 @@ def sign_in(client: FlaskClient, login_name: str, password: str = TEST_PASSWORD)
         "/sign-in", data={"csrf_token": token, "login_name": login_name, "password": password}
     )
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+# --- S3 over HTTP and Redis, for the distributed mode ---------------------------------
+
+REDIS_URL_VARIABLE = "CHORUS_TEST_REDIS_URL"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """The address of an S3 server (moto) on loopback, for the whole test session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_client(s3_endpoint: str) -> Any:
+    """A plain boto3 client on the test server, to look behind Chorus's back."""
+    import boto3
+
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str, s3_client: Any) -> dict[str, Any]:
+    """A fresh, empty bucket: its name, the endpoint and a client."""
+    bucket = f"chorus-test-{uuid.uuid4().hex[:16]}"
+    s3_client.create_bucket(Bucket=bucket)
+    return {"bucket": bucket, "endpoint": s3_endpoint, "client": s3_client}
+
+
+@pytest.fixture
+def redis_queue_url() -> str:
+    """The test Redis (``CHORUS_TEST_REDIS_URL``, default database 15): skipped when it
+    cannot be reached, except on CI, where it must be."""
+    import redis
+
+    url = os.environ.get(REDIS_URL_VARIABLE, "").strip() or DEFAULT_REDIS_URL
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        if _on_ci():
+            pytest.fail(f"Redis at {url} must be reachable on CI: {error}", pytrace=False)
+        pytest.skip(f"Redis tests skipped: no Redis at {url} ({error})")
+    finally:
+        client.close()
+    return url
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

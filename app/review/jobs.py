@@ -6,14 +6,13 @@ with backoff; the sweeper re-queues whatever a dead worker left behind.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.actors import SYSTEM
@@ -43,6 +42,7 @@ FAULT = (
 @dataclass(frozen=True, slots=True)
 class Context:
     settings: Settings
+    engine: Engine
     sessions: sessionmaker[Session]
     storage: Storage
     policies: PolicyRegistry
@@ -51,14 +51,28 @@ class Context:
         return self.policies.get(work.campaign.group.organisation.slug)
 
 
-@functools.lru_cache(maxsize=4)
+_CONTEXTS: dict[Settings, Context] = {}
+
+
 def _context(settings: Settings) -> Context:
-    return Context(
+    if settings in _CONTEXTS:
+        return _CONTEXTS[settings]
+    engine = make_engine(settings.database_url)
+    context = Context(
         settings=settings,
-        sessions=make_session_factory(make_engine(settings.database_url)),
+        engine=engine,
+        sessions=make_session_factory(engine),
         storage=storage_from_settings(settings),
         policies=load_policies(settings.policies_dir),
     )
+    _CONTEXTS[settings] = context
+    return context
+
+
+def close_contexts() -> None:
+    """Close the jobs' database connections (at worker shutdown, and in tests)."""
+    for settings in list(_CONTEXTS):
+        _CONTEXTS.pop(settings).engine.dispose()
 
 
 @contextmanager
