@@ -1,5 +1,7 @@
-"""Demo content: the five partner organisations with one account of each role, a group
-and a campaign each — made through the same services a person would use."""
+"""Demo content: the five partner organisations with one account of each role (as many
+psychologists as publication needs approvals), a group and a campaign each, and a
+creator made ready and joined — made through the same services a person would use.
+``app.demo.works`` then takes demo works through the pipeline."""
 
 from __future__ import annotations
 
@@ -15,10 +17,12 @@ from app.accounts.services import create_invitation, create_staff_account, redee
 from app.accounts.throttle import ThrottleRules
 from app.core.actors import SYSTEM
 from app.core.clock import utcnow
+from app.groups.models import Campaign
 from app.groups.services import create_campaign, create_group, join_group, record_readiness
 from app.orgs.models import Organisation, Role
 from app.orgs.services import create_organisation
 from app.policies.loader import PolicyRegistry
+from app.policies.schema import MediaPolicy
 
 DEMO_GROUP = "Demo group"
 DEMO_CAMPAIGN = "Speaking up together"
@@ -32,38 +36,66 @@ class DemoAccount:
     password: str
 
 
+@dataclass(frozen=True, slots=True)
+class DemoOrganisation:
+    """One demo organisation and the people who act in it."""
+
+    policy: MediaPolicy
+    organisation: Organisation
+    campaign: Campaign
+    facilitator: User
+    psychologists: tuple[User, ...]
+    creator: User
+
+
+@dataclass(frozen=True, slots=True)
+class Demo:
+    accounts: list[DemoAccount]
+    organisations: list[DemoOrganisation]
+
+
 def is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count()).select_from(Organisation))
 
 
-def load_demo(
-    session: Session, policies: PolicyRegistry, rules: ThrottleRules
-) -> list[DemoAccount]:
-    """Create the demo organisations and accounts; return the credentials, which exist
-    nowhere else in plain text."""
+def _staff(
+    session: Session, policy: MediaPolicy, organisation: Organisation
+) -> tuple[dict[Role, list[User]], list[DemoAccount]]:
+    """An org admin, a facilitator, and as many psychologists as publication needs."""
+    wanted = [(Role.ORG_ADMIN, "admin"), (Role.FACILITATOR, "facilitator")]
+    wanted += [
+        (Role.PSYCHOLOGIST, "psychologist" if n == 1 else f"psychologist-{n}")
+        for n in range(1, max(1, policy.review.approvals_required) + 1)
+    ]
+    staff: dict[Role, list[User]] = {}
+    accounts = []
+    for role, suffix in wanted:
+        password = secrets.token_urlsafe(12)
+        login_name = f"{policy.slug}-{suffix}"
+        user = create_staff_account(
+            session,
+            actor=SYSTEM,
+            organisation=organisation,
+            login_name=login_name,
+            password=password,
+            role=role,
+        )
+        staff.setdefault(role, []).append(user)
+        accounts.append(DemoAccount(policy.slug, role, login_name, password))
+    return staff, accounts
+
+
+def load_demo(session: Session, policies: PolicyRegistry, rules: ThrottleRules) -> Demo:
+    """Create the demo organisations and accounts; return them with the credentials,
+    which exist nowhere else in plain text."""
     accounts: list[DemoAccount] = []
+    organisations: list[DemoOrganisation] = []
     today = utcnow().date()
     for policy in policies:
         organisation = create_organisation(session, actor=SYSTEM, policy=policy)
-        staff: dict[Role, User] = {}
-        for role, suffix in (
-            (Role.ORG_ADMIN, "admin"),
-            (Role.FACILITATOR, "facilitator"),
-            (Role.PSYCHOLOGIST, "psychologist"),
-        ):
-            password = secrets.token_urlsafe(12)
-            login_name = f"{policy.slug}-{suffix}"
-            staff[role] = create_staff_account(
-                session,
-                actor=SYSTEM,
-                organisation=organisation,
-                login_name=login_name,
-                password=password,
-                role=role,
-            )
-            accounts.append(DemoAccount(policy.slug, role, login_name, password))
-
-        facilitator = staff[Role.FACILITATOR]
+        staff, staff_accounts = _staff(session, policy, organisation)
+        accounts += staff_accounts
+        facilitator = staff[Role.FACILITATOR][0]
         group = create_group(
             session,
             actor=facilitator,
@@ -71,7 +103,7 @@ def load_demo(
             policy=policy,
             name=DEMO_GROUP,
         )
-        create_campaign(
+        campaign = create_campaign(
             session,
             actor=facilitator,
             group=group,
@@ -102,4 +134,14 @@ def load_demo(
         )
         join_group(session, actor=creator, group=group, accept_rules=True)
         accounts.append(DemoAccount(policy.slug, Role.CREATOR, login_name, password))
-    return accounts
+        organisations.append(
+            DemoOrganisation(
+                policy=policy,
+                organisation=organisation,
+                campaign=campaign,
+                facilitator=facilitator,
+                psychologists=tuple(staff[Role.PSYCHOLOGIST]),
+                creator=creator,
+            )
+        )
+    return Demo(accounts=accounts, organisations=organisations)
