@@ -467,15 +467,12 @@ def redis_queue_url() -> str:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say plainly when the PostgreSQL half of the suite did not run."""
-    skipped = [
-        report
-        for report in terminalreporter.stats.get("skipped", [])
-        if "PostgreSQL" in str(getattr(report, "longrepr", ""))
-    ]
-    if skipped:
-        terminalreporter.write_line(
-            f"NOTE: {len(skipped)} PostgreSQL tests were skipped "
-            f"(set {POSTGRES_URL_VARIABLE}; .ci/run sets it).",
-            yellow=True,
-        )
+    """Say plainly which parts of the suite did not run for want of a service or tool."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"NOTE: {count} skipped: {reason}", yellow=True)
