@@ -59,9 +59,10 @@ def register_commands(app: Flask) -> None:
     from app.accounts.cli import users
     from app.audit.cli import audit
     from app.demo.cli import demo
+    from app.jobs.cli import worker
     from app.orgs.cli import orgs
 
-    for command in (db, users, audit, demo, orgs):
+    for command in (db, users, audit, demo, orgs, worker):
         app.cli.add_command(command)
 
 
@@ -74,11 +75,13 @@ def _add_standalone_commands(group: click.Group) -> None:
     # Registered on the group itself, so FlaskGroup finds them without loading the app:
     # checking policies must work when a bad policy stops the app from starting, and
     # sanitizing a file needs neither configuration nor a database.
+    from app.jobs.cli import run
     from app.media.cli import sanitize
     from app.policies.cli import policies
 
     group.add_command(policies)
     group.add_command(sanitize)
+    group.add_command(run)  # Flask's run, also consuming jobs in a thread
 
 
 _add_standalone_commands(cli)
