@@ -66,7 +66,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.groups.readiness_views import bp as readiness_bp
     from app.groups.views import bp as groups_bp
     from app.orgs.views import bp as orgs_bp
+    from app.review.views import bp as review_bp
     from app.web.dashboard import bp as dashboard_bp
+    from app.works.media_views import bp as media_bp
+    from app.works.views import bp as studio_bp
 
     for blueprint in (
         gallery_bp,
@@ -77,6 +80,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         groups_bp,
         orgs_bp,
         consent_bp,
+        studio_bp,
+        media_bp,
+        review_bp,
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["quick_exit_url"] = settings.quick_exit_url

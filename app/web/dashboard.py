@@ -15,6 +15,7 @@ from app.groups import queries
 from app.groups.models import Group
 from app.groups.services import groups_of, readiness_of
 from app.orgs.models import Membership, Role
+from app.review import queries as review_queries
 from app.web.database import db_session
 from app.web.sessions import signed_in_user
 
@@ -31,6 +32,7 @@ class Panel:
     open_invitations: int = 0
     awaiting_readiness: int = 0
     group_count: int = 0
+    review_waiting: int = 0
 
 
 def _panel(session: Session, user: User, membership: Membership) -> Panel:
@@ -63,6 +65,8 @@ def _panel(session: Session, user: User, membership: Membership) -> Panel:
         panel.awaiting_readiness = sum(
             1 for c in queries.creators(session, organisation) if c.readiness is None
         )
+    elif membership.role is Role.PSYCHOLOGIST:
+        panel.review_waiting = review_queries.queue_count(session, user, organisation.id)
     panel.group_count = len(queries.organisation_groups(session, organisation))
     return panel
 

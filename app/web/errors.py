@@ -12,6 +12,8 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.core.errors import ChorusError, Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.storage.base import StorageUnavailable, StoredObjectMissing
+from app.storage.crypto import OriginalCorrupt
 
 log = logging.getLogger("chorus.web")
 
@@ -20,6 +22,9 @@ DOMAIN_STATUS: dict[type[ChorusError], int] = {
     NotFound: 404,
     Conflict: 409,
     ValidationFailed: 422,
+    StorageUnavailable: 503,
+    StoredObjectMissing: 404,
+    OriginalCorrupt: 500,
 }
 
 MESSAGES: dict[int, tuple[str, str]] = {
