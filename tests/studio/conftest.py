@@ -26,20 +26,6 @@ from app.works.models import Asset, Version, Work, WorkKind
 from tests.conftest import _facilitator, csrf_token, sign_in
 
 
-@pytest.fixture
-def app(app: Flask) -> Flask:
-    """The application with the studio, media and review pages, whether or not the
-    factory registers them yet."""
-    from app.review.views import bp as review_bp
-    from app.works.media_views import bp as media_bp
-    from app.works.views import bp as studio_bp
-
-    for blueprint in (studio_bp, media_bp, review_bp):
-        if blueprint.name not in app.blueprints:
-            app.register_blueprint(blueprint)
-    return app
-
-
 @dataclass
 class Org:
     """One organisation: a campaign with a creator, a creator of another group, and
