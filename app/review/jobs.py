@@ -151,16 +151,13 @@ def publish_version(version_id: int) -> None:
 
 @task()
 def delete_public_files(publication_id: int) -> None:
-    """Delete the public copies of a withdrawn publication (idempotent)."""
-    from app.review.publishing import public_key
-
+    """Delete the public files of a withdrawn publication (idempotent)."""
     with _session() as (context, session):
         publication = session.get(Publication, publication_id)
         if publication is None or publication.withdrawn_at is None:
             return
-        for asset in publication.version.assets:
-            if asset.sanitized_type:
-                context.storage.delete(Area.PUBLIC, public_key(publication, asset))
+        for public in publication.files:
+            context.storage.delete(Area.PUBLIC, public.key)
 
 
 @periodic_task(crontab(minute="*"))

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -83,6 +83,42 @@ class Publication(Base):
     work: Mapped[Work] = relationship()
     version: Mapped[Version] = relationship()
     consents: Mapped[list[PublicationConsent]] = relationship(back_populates="publication")
+    files: Mapped[list[PublicationFile]] = relationship(
+        back_populates="publication",
+        order_by="(PublicationFile.position, PublicationFile.page, PublicationFile.width)",
+    )
+
+
+class FileRole(enum.StrEnum):
+    """What a public file is: the clean file itself, or something made from it."""
+
+    FILE = "file"  # the clean file, as reviewed
+    IMAGE = "image"  # a resized rendition of a picture
+    PAGE = "page"  # a PDF page rendered as a picture
+    POSTER = "poster"  # a still from a video
+
+
+class PublicationFile(Base):
+    """One file in the public area, made at publication; deleted with the publication."""
+
+    __tablename__ = "publication_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(
+        ForeignKey("publications.id", ondelete="CASCADE"), index=True
+    )
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    position: Mapped[int]  # the asset's place in the version (a fanzine's pages)
+    page: Mapped[int] = mapped_column(default=0)  # page within a PDF
+    role: Mapped[FileRole] = mapped_column(enum_type(FileRole, "file_role"))
+    media_type: Mapped[str] = mapped_column(String(100))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    publication: Mapped[Publication] = relationship(back_populates="files")
 
 
 class PublicationConsent(Base):

@@ -30,7 +30,14 @@ from app.media.types import MediaType
 from app.orgs.models import Membership, Role
 from app.policies.schema import MediaPolicy
 from app.review.gate import Detected, evaluate
-from app.review.models import Publication, PublicationConsent, Review, ReviewDecision
+from app.review.models import (
+    FileRole,
+    Publication,
+    PublicationConsent,
+    PublicationFile,
+    Review,
+    ReviewDecision,
+)
 from app.storage.base import Area, Storage, validate_key
 from app.works.models import Asset, Version, VersionState, Work, WorkKind
 from app.works.states import is_creator, organisation_id_of, transition
@@ -175,6 +182,8 @@ def publish(
             storage.delete(Area.PUBLIC, key)
 
     after_rollback(session, delete_written)
+    session.add(publication)
+    session.flush()
     with tempfile.TemporaryDirectory(prefix="chorus-publish-") as folder:
         for asset in version.assets:
             path = _verified_copy(storage, asset, Path(folder))
@@ -182,7 +191,20 @@ def publish(
             with path.open("rb") as handle:
                 written.append(key)
                 storage.save(Area.PUBLIC, key, handle)
-    session.add(publication)
+            session.add(
+                PublicationFile(
+                    publication_id=publication.id,
+                    asset_id=asset.id,
+                    position=asset.position,
+                    role=FileRole.FILE,
+                    media_type=asset.sanitized_type or "",
+                    width=None,
+                    height=None,
+                    key=key,
+                    size=asset.size or 0,
+                    sha256=asset.sha256 or "",
+                )
+            )
     session.flush()
     for record in consents:
         session.add(PublicationConsent(publication_id=publication.id, consent_record_id=record.id))
