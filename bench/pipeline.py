@@ -7,7 +7,8 @@ Serves Chorus with `chorus run` (Flask's server and the embedded job consumer, a
 HTTP as a demo creator, submits, and polls the database until the version is in review.
 Inputs: a 12 MP photo with full metadata, a 30-minute podcast MP3 and a 3-minute 1080p30
 MP4 with faces (the generators of images.py and audiovisual.py). The creator has
-recorded face and voice consent first, so nothing is masked or altered: the common path.
+recorded face and voice consent first (and the five other people in the photo consented
+on paper), so nothing is masked or altered: the common path.
 
     .venv/bin/python bench/pipeline.py [--skip-large]
 """
@@ -36,8 +37,14 @@ import images  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from app.accounts.models import User  # noqa: E402
-from app.consent.models import Modality  # noqa: E402
-from app.consent.services import notice_text, record_own_consent  # noqa: E402
+from app.consent.models import ConsentMethod, Modality  # noqa: E402
+from app.consent.services import (  # noqa: E402
+    add_person,
+    notice_text,
+    record_consent_for_person,
+    record_own_consent,
+)
+from app.core.clock import utcnow  # noqa: E402
 from app.core.config import load_settings  # noqa: E402
 from app.core.db import make_engine, make_session_factory  # noqa: E402
 from app.groups.models import Campaign, GroupMember  # noqa: E402
@@ -208,6 +215,21 @@ def main() -> None:
                 modalities=[Modality.FACE, Modality.VOICE], channels=["gallery"],
                 expires_at=None, notice=notice_text(policy), language="en",
             )  # fmt: skip
+            # The photo shows six people: five more consented on paper.
+            organisation = campaign.group.organisation
+            facilitator = session.scalars(
+                select(User).where(User.login_name == f"{ORGANISATION}-facilitator")
+            ).one()
+            for n in range(5):
+                person = add_person(
+                    session, actor=facilitator, organisation=organisation, label=f"Dancer {n}"
+                )
+                record_consent_for_person(
+                    session, actor=facilitator, person=person, work=work, campaign=None,
+                    policy=policy, modalities=[Modality.FACE], channels=["gallery"],
+                    method=ConsentMethod.PAPER, given_at=utcnow(), expires_at=None,
+                    witnessed_by=None, notice=notice_text(policy), language="en",
+                )  # fmt: skip
             session.commit()
             return work.id
 
