@@ -24,8 +24,9 @@ from app.core.actors import SYSTEM, Actor
 from app.core.clock import utcnow
 from app.core.db import after_commit, after_rollback
 from app.core.errors import Conflict
+from app.media.derivatives import make_derivatives
 from app.media.errors import MediaRefused
-from app.media.pipeline import residual_metadata
+from app.media.pipeline import file_facts, residual_metadata
 from app.media.types import MediaType
 from app.orgs.models import Membership, Role
 from app.policies.schema import MediaPolicy
@@ -187,24 +188,35 @@ def publish(
     with tempfile.TemporaryDirectory(prefix="chorus-publish-") as folder:
         for asset in version.assets:
             path = _verified_copy(storage, asset, Path(folder))
-            key = public_key(publication, asset)
-            with path.open("rb") as handle:
-                written.append(key)
-                storage.save(Area.PUBLIC, key, handle)
-            session.add(
-                PublicationFile(
-                    publication_id=publication.id,
-                    asset_id=asset.id,
-                    position=asset.position,
-                    role=FileRole.FILE,
-                    media_type=asset.sanitized_type or "",
-                    width=None,
-                    height=None,
-                    key=key,
-                    size=asset.size or 0,
-                    sha256=asset.sha256 or "",
+            media_type = MediaType(asset.sanitized_type or "")
+            renditions = make_derivatives(path, media_type, Path(folder) / f"renditions-{asset.id}")
+            files = [(path, media_type, FileRole.FILE, None, None, 0)] + [
+                (d.path, d.media_type, FileRole(d.role), d.width, d.height, d.page)
+                for d in renditions
+            ]
+            for file_path, file_type, role, width, height, page in files:
+                facts = file_facts(file_path, file_type)
+                key = validate_key(
+                    f"{publication.public_prefix}/{facts.sha256[:32]}{file_type.extension}"
                 )
-            )
+                with file_path.open("rb") as handle:
+                    written.append(key)
+                    storage.save(Area.PUBLIC, key, handle)
+                session.add(
+                    PublicationFile(
+                        publication_id=publication.id,
+                        asset_id=asset.id,
+                        position=asset.position,
+                        page=page,
+                        role=role,
+                        media_type=file_type.value,
+                        width=width,
+                        height=height,
+                        key=key,
+                        size=facts.size,
+                        sha256=facts.sha256,
+                    )
+                )
     session.flush()
     for record in consents:
         session.add(PublicationConsent(publication_id=publication.id, consent_record_id=record.id))

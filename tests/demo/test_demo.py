@@ -206,15 +206,21 @@ def test_the_script_with_personal_data_was_sent_back_and_revised(demo: Demo) -> 
     assert second["personal_data"] == 0
 
 
-def test_public_files_are_the_published_assets_and_carry_nothing_planted(demo: Demo) -> None:
+def test_public_files_are_the_published_files_and_carry_nothing_planted(demo: Demo) -> None:
     publications = demo.session.scalars(select(Publication)).all()
     expected = sorted(
+        demo.storage_root / "public" / file.key
+        for publication in publications
+        for file in publication.files
+    )
+    clean_copies = {
         demo.storage_root / "public" / public_key(publication, asset)
         for publication in publications
         for asset in publication.version.assets
-    )
+    }
     public = files_in(demo.storage_root, "public")
     assert public == expected
+    assert clean_copies <= set(public)
     for path in public:
         data = path.read_bytes()
         assert markers_in(path, [media.MARKER]) == [], path.name

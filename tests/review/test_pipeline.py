@@ -208,7 +208,12 @@ def test_publish_copies_the_clean_file_and_records_its_consents(
     path = storage.local_path(Area.PUBLIC, key)
     assert path is not None
     assert path.is_file()
-    assert markers_in(path) == []
+    roles = sorted({(f.role.value, f.media_type) for f in publication.files})
+    assert roles == [("file", "image/jpeg"), ("image", "image/jpeg"), ("image", "image/webp")]
+    for file in publication.files:
+        public = storage.local_path(Area.PUBLIC, file.key)
+        assert public is not None
+        assert markers_in(public) == []
     assert len(publication.consents) == 1
 
 
@@ -309,7 +314,8 @@ def test_withdrawing_consent_takes_the_work_down_at_once(
     version = run_processing(upload(work, photo(faces=1)))
     approve(version)
     publication = _publish(session, version, storage, policies)
-    assert len(stored_files(settings.local_storage_root, Area.PUBLIC)) == 1
+    public = stored_files(settings.local_storage_root, Area.PUBLIC)
+    assert len(public) == len(publication.files) > 1  # the photo and its renditions
 
     queue.configure(settings, immediate=True)  # the deletion job runs on commit
     withdraw_by_code(session, code=issued.code, address="192.0.2.9", rules=rules)  # type: ignore[attr-defined]
