@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -45,6 +45,30 @@ def _warnings(values: Sequence[str]) -> list[str]:
     if len(cleaned) > MAX_WARNINGS:
         raise ValidationFailed(f"A work can carry at most {MAX_WARNINGS} content warnings.")
     return cleaned
+
+
+def _audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    subject: Work | Version | Asset,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """One audit event about a work, a version or a file, in the work's organisation."""
+    work = (
+        subject
+        if isinstance(subject, Work)
+        else (subject.work if isinstance(subject, Version) else subject.version.work)
+    )
+    record(
+        session,
+        actor=actor,
+        action=action,
+        subject_type=type(subject).__name__.lower(),
+        subject_id=subject.id,
+        organisation_id=organisation_id_of(work),
+        data=data,
+    )
 
 
 def require_creator(actor: Actor, work: Work) -> User:
@@ -99,15 +123,7 @@ def create_work(
     session.flush()
     session.add(WorkContributor(work_id=work.id, user_id=actor.id, pseudonym=pseudonym))
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="work.created",
-        subject_type="work",
-        subject_id=work.id,
-        organisation_id=organisation_id,
-        data={"campaign_id": campaign.id, "kind": kind.value},
-    )
+    _audit(session, actor, "work.created", work, {"campaign_id": campaign.id, "kind": kind.value})
     return work
 
 
@@ -134,14 +150,7 @@ def describe_work(
         raise ValidationFailed("Captions must be a WebVTT file (it starts with WEBVTT).")
     work.captions = captions
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="work.described",
-        subject_type="work",
-        subject_id=work.id,
-        organisation_id=organisation_id_of(work),
-    )
+    _audit(session, actor, "work.described", work)
     return work
 
 
@@ -161,15 +170,7 @@ def current_draft(session: Session, *, actor: Actor, work: Work) -> Version:
     session.add(version)
     session.flush()
     session.refresh(work, ["versions"])
-    record(
-        session,
-        actor=actor,
-        action="version.created",
-        subject_type="version",
-        subject_id=version.id,
-        organisation_id=organisation_id_of(work),
-        data={"work": work.id, "number": number},
-    )
+    _audit(session, actor, "version.created", version, {"work": work.id, "number": number})
     return version
 
 
@@ -212,15 +213,7 @@ def add_file(
     session.add(asset)
     session.flush()
     session.refresh(version, ["assets"])
-    record(
-        session,
-        actor=actor,
-        action="asset.uploaded",
-        subject_type="asset",
-        subject_id=asset.id,
-        organisation_id=organisation_id_of(version.work),
-        data={"version": version.id, "size": saved.size},
-    )
+    _audit(session, actor, "asset.uploaded", asset, {"version": version.id, "size": saved.size})
     return asset
 
 
@@ -241,14 +234,7 @@ def remove_file(session: Session, *, actor: Actor, asset: Asset, storage: Storag
             storage.delete(area, key)
 
     after_commit(session, delete_files)
-    record(
-        session,
-        actor=actor,
-        action="asset.removed",
-        subject_type="version",
-        subject_id=version.id,
-        organisation_id=organisation_id_of(version.work),
-    )
+    _audit(session, actor, "asset.removed", version)
 
 
 ANONYMISABLE = frozenset({VersionState.DRAFT, VersionState.BLOCKED, VersionState.CHANGES_REQUESTED})
@@ -266,14 +252,12 @@ def choose_anonymisation(
     version.mask_faces = mask_faces
     version.alter_voice = alter_voice
     session.flush()
-    record(
+    _audit(
         session,
-        actor=actor,
-        action="version.anonymisation_chosen",
-        subject_type="version",
-        subject_id=version.id,
-        organisation_id=organisation_id_of(version.work),
-        data={"mask_faces": mask_faces, "alter_voice": alter_voice},
+        actor,
+        "version.anonymisation_chosen",
+        version,
+        {"mask_faces": mask_faces, "alter_voice": alter_voice},
     )
     return version
 
@@ -315,14 +299,7 @@ def pause(session: Session, *, actor: Actor, work: Work) -> Work:
         raise Conflict("This work is already paused.")
     work.paused_at = utcnow()
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="work.paused",
-        subject_type="work",
-        subject_id=work.id,
-        organisation_id=organisation_id_of(work),
-    )
+    _audit(session, actor, "work.paused", work)
     for version in work.versions:
         if version.state is VersionState.PUBLISHED:
             take_down(session, version=version, actor=actor, reason="paused by its creators")
@@ -340,14 +317,7 @@ def resume(session: Session, *, actor: Actor, work: Work) -> Work:
         raise Conflict("This work is not paused.")
     work.paused_at = None
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="work.resumed",
-        subject_type="work",
-        subject_id=work.id,
-        organisation_id=organisation_id_of(work),
-    )
+    _audit(session, actor, "work.resumed", work)
     for version in work.versions:
         if version.state is VersionState.APPROVED:
             after_commit(session, functools.partial(jobs.publish_version, version.id))
