@@ -68,6 +68,15 @@ class Publication(Base):
             sqlite_where=text("withdrawn_at IS NULL"),
             postgresql_where=text("withdrawn_at IS NULL"),
         ),
+        # The gallery's keyset pagination walks live publications newest first.
+        Index(
+            "ix_publications_live_by_date",
+            "channel",
+            "published_at",
+            "id",
+            sqlite_where=text("withdrawn_at IS NULL"),
+            postgresql_where=text("withdrawn_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

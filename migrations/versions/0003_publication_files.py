@@ -1,4 +1,5 @@
-"""Public files of a publication: the clean files and the renditions made from them.
+"""Public files of a publication (the clean files and the renditions made from them),
+and an index for walking live publications newest first.
 
 Revision ID: 0003_publication_files
 Revises: 0002_pipeline
@@ -54,8 +55,17 @@ def upgrade() -> None:
         ["publication_id"],
         unique=False,
     )
+    op.create_index(
+        "ix_publications_live_by_date",
+        "publications",
+        ["channel", "published_at", "id"],
+        unique=False,
+        sqlite_where=sa.text("withdrawn_at IS NULL"),
+        postgresql_where=sa.text("withdrawn_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_publications_live_by_date", table_name="publications")
     op.drop_index(op.f("ix_publication_files_publication_id"), table_name="publication_files")
     op.drop_table("publication_files")
