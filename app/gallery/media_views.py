@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from typing import BinaryIO
 
 from flask import Blueprint, current_app, request, send_file
@@ -96,9 +96,9 @@ def _streamed(storage: Storage, public: PublicationFile, mimetype: str) -> Respo
     # Opened before the answer starts, so a missing file is a 404, not a cut-off body;
     # closed with the response, whether or not the body was read (HEAD, a hang-up).
     opened = ExitStack()
-    stream, skip = opened.enter_context(_open_range(storage, public.key, start, stop, size))
+    stream = opened.enter_context(storage.open(Area.PUBLIC, public.key, start=start))
     response = Response(
-        _read(stream, skip, skip + stop - start),
+        _read(stream, stop - start),
         status=206 if wanted is not None else 200,
         mimetype=mimetype,
         headers=headers,
@@ -110,40 +110,11 @@ def _streamed(storage: Storage, public: PublicationFile, mimetype: str) -> Respo
     return response
 
 
-@contextmanager
-def _open_range(
-    storage: Storage, key: str, start: int, stop: int, size: int
-) -> Iterator[tuple[BinaryIO, int]]:
-    """A stream holding bytes ``start`` to ``stop`` of a public file, and how many
-    bytes to skip before them."""
-    from app.storage.s3 import S3Storage, _translate
-
-    if isinstance(storage, S3Storage) and (start, stop) != (0, size):
-        # Stopgap until the Storage interface offers a ranged open: S3 sends the range
-        # itself, so seeking in a long video does not fetch everything before it.
-        with _translate("open", key):
-            body = storage.client.get_object(
-                Bucket=storage.bucket,
-                Key=storage._name(Area.PUBLIC, key),
-                Range=f"bytes={start}-{stop - 1}",
-            )["Body"]
-        try:
-            yield body, 0
-        finally:
-            body.close()
-        return
-    with storage.open(Area.PUBLIC, key) as stream:
-        yield stream, start
-
-
-def _read(stream: BinaryIO, start: int, stop: int) -> Iterator[bytes]:
-    """Bytes ``start`` to ``stop`` (exclusive) of a stream, in chunks."""
-    position = 0
-    while position < stop and (chunk := stream.read(min(CHUNK_SIZE, stop - position))):
-        skip = max(0, start - position)
-        position += len(chunk)
-        if skip < len(chunk):
-            yield chunk[skip:]
+def _read(stream: BinaryIO, length: int) -> Iterator[bytes]:
+    """The next ``length`` bytes of a stream, in chunks."""
+    while length > 0 and (chunk := stream.read(min(CHUNK_SIZE, length))):
+        length -= len(chunk)
+        yield chunk
 
 
 @bp.get("/gallery/works/<int:work_id>/captions.vtt")

@@ -90,8 +90,10 @@ class Storage(ABC):
         """
 
     @abstractmethod
-    def open(self, area: Area, key: str) -> AbstractContextManager[BinaryIO]:
-        """A context manager giving a streaming reader; raises ``StoredObjectMissing``."""
+    def open(self, area: Area, key: str, *, start: int = 0) -> AbstractContextManager[BinaryIO]:
+        """A context manager giving a streaming reader from byte ``start`` (for HTTP
+        range requests, without reading what comes before); raises
+        ``StoredObjectMissing``."""
 
     @abstractmethod
     def delete(self, area: Area, key: str) -> None:

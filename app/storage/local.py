@@ -88,11 +88,12 @@ class LocalStorage(Storage):
         return written
 
     @contextmanager
-    def open(self, area: Area, key: str) -> Iterator[BinaryIO]:
+    def open(self, area: Area, key: str, *, start: int = 0) -> Iterator[BinaryIO]:
         """See ``Storage.open``."""
         path = self._path(area, key)
         try:
             handle = path.open("rb")
+            handle.seek(start)
         except _MISSING:
             raise StoredObjectMissing(key) from None
         except OSError as error:

@@ -142,11 +142,12 @@ class S3Storage(Storage):
         return counter.count
 
     @contextmanager
-    def open(self, area: Area, key: str) -> Iterator[BinaryIO]:
-        """See ``Storage.open``."""
+    def open(self, area: Area, key: str, *, start: int = 0) -> Iterator[BinaryIO]:
+        """See ``Storage.open``: S3 sends from ``start`` itself (a ranged GET)."""
         name = self._name(area, key)
+        ranged = {"Range": f"bytes={start}-"} if start else {}
         with _translate("open", key):
-            response = self.client.get_object(Bucket=self.bucket, Key=name)
+            response = self.client.get_object(Bucket=self.bucket, Key=name, **ranged)
         with io.BufferedReader(_BodyReader(response["Body"]), 1024 * 1024) as reader:
             yield reader
 

@@ -28,6 +28,15 @@ def test_round_trip(storage: Storage) -> None:
     assert storage.size(Area.PRIVATE, key) == 18
 
 
+def test_reading_from_an_offset(storage: Storage) -> None:
+    data = bytes(range(256)) * 4096  # 1 MiB
+    key = new_key("public")
+    storage.save(Area.PUBLIC, key, io.BytesIO(data))
+    for start in (0, 1, 4095, 700_000, len(data) - 1):
+        with storage.open(Area.PUBLIC, key, start=start) as stream:
+            assert stream.read(5000) == data[start : start + 5000]
+
+
 def test_empty_file_round_trips(storage: Storage) -> None:
     key = new_key("sanitized")
     assert storage.save(Area.PRIVATE, key, io.BytesIO(b"")) == 0
