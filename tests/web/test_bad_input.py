@@ -30,7 +30,7 @@ from app.core.db import make_engine, make_session_factory
 from app.factory import create_app
 from app.policies.loader import load_policies
 from tests.conftest import TEST_PASSWORD, csrf_token, make_settings, sign_in
-from tests.web.conftest import ROLES, Site, build_site
+from tests.web.conftest import ROLES, Site, build_site, picture
 
 MAX_BYTES = 64 * 1024  # make_settings' max_request_bytes
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
@@ -55,10 +55,47 @@ PLAUSIBLE: dict[str, str] = {
     "accept_rules": "y",
     "informed_consent_on": "2020-01-01",
     "crisis_period_ended_on": "2020-01-01",
+    "kind": "fanzine",
+    "credit": "collective",
+    "pseudonym": "Sparrow",
+    "language": "en",
+    "content_warnings": "loss, fear",
+    "alt_text": "Paper boats.",
+    "transcript": "We fold paper boats.",
+    "remove_captions": "y",
+    "mask_faces": "y",
+    "alter_voice": "y",
+    "decision": "approved",
+    "note": "Thank you.",
+    "wellbeing_check": "How are you?",
+    "modalities": "face",
+    "channels": "gallery",
+    "expires_on": "2099-01-01",
+    "agree": "y",
+    "person": "",
+    "new_label": "Someone new",
+    "scope": "work",
+    "method": "paper",
+    "witness": "",
+    "given_on": "2020-01-01",
 }
-DATE_FIELDS = ("informed_consent_on", "crisis_period_ended_on")
+DATE_FIELDS = ("informed_consent_on", "crisis_period_ended_on", "expires_on", "given_on")
 RAW = "raw:"  # a URL value sent exactly as written, already percent-encoded
-SELECT_FIELDS = {"role": "god", "stage": "nope", "group": "99999999"}
+SELECT_FIELDS = {
+    "role": "god",
+    "stage": "nope",
+    "group": "99999999",
+    "kind": "sculpture",
+    "credit": "real-name",
+    "language": "xx",
+    "decision": "publish-everything",
+    "person": "99999999",
+    "scope": "everything",
+    "method": "telepathy",
+    "witness": "99999999",
+    "modalities": "fingerprints",
+    "channels": "billboard",
+}
 
 
 # --- One application per role, built once for the module -----------------------------
@@ -100,7 +137,10 @@ def envs(
             engine = make_engine(settings.database_url)
             with make_session_factory(engine)() as session:
                 site = build_site(
-                    session, load_policies(settings.policies_dir), throttle_rules(settings)
+                    session,
+                    load_policies(settings.policies_dir),
+                    throttle_rules(settings),
+                    settings,
                 )
             engine.dispose()
             app = create_app(settings)
@@ -116,7 +156,21 @@ def envs(
 # --- What to send ----------------------------------------------------------------------
 
 
-def _existing(name: str, site: Site) -> str:
+# Where an endpoint is better exercised with another of the site's things than the
+# default for its URL variable: (endpoint, variable) -> Site attribute.
+SPECIFIC = {
+    ("gallery.work", "work_id"): "published_work_id",
+    ("gallery.media.captions", "work_id"): "published_work_id",
+    ("studio.upload", "work_id"): "draft_work_id",
+    ("studio.anonymisation", "version_id"): "draft_version_id",
+    ("studio.submit", "version_id"): "draft_version_id",
+    ("studio.remove_file", "asset_id"): "draft_asset_id",
+}
+
+
+def _existing(name: str, site: Site, endpoint: str = "") -> str:
+    if (endpoint, name) in SPECIFIC:
+        return str(getattr(site, SPECIFIC[endpoint, name]))
     return {
         "slug": site.slug,
         "user_id": str(site.user_ids["creator"]),
@@ -124,6 +178,12 @@ def _existing(name: str, site: Site) -> str:
         "campaign_id": str(site.campaign_id),
         "invitation_id": str(site.invitation_id),
         "action": "suspend",
+        "work_id": str(site.work_id),
+        "version_id": str(site.version_id),
+        "asset_id": str(site.asset_id),
+        "record_id": str(site.record_id),
+        "code": site.code,
+        "file_id": str(site.public_file_id),
     }[name]
 
 
@@ -150,6 +210,17 @@ def _hostile(name: str, site: Site) -> list[str]:
         values += [str(site.other_creator_id), str(site.user_ids["org_admin"])]
     if name == "action":
         values.append("delete")
+    # The other organisation's things, and this one's at another stage.
+    if name == "work_id":
+        values += [str(site.other_work_id), str(site.published_work_id), str(site.work_id)]
+    if name == "version_id":
+        values += [str(site.other_version_id), str(site.published_version_id)]
+    if name == "asset_id":
+        values += [str(site.other_asset_id), str(site.published_asset_id)]
+    if name == "record_id":
+        values.append(str(site.other_record_id))
+    if name == "code":
+        values += [site.other_code, site.code.lower(), site.code.replace("-", ""), "-", "0" * 40]
     return values
 
 
@@ -163,7 +234,7 @@ def _url(rule: Rule, values: dict[str, str]) -> str:
 
 def urls_for(rule: Rule, site: Site) -> tuple[str, list[str]]:
     """The rule's URL with existing values, and variants with one hostile value each."""
-    base = {name: _existing(name, site) for name in rule.arguments}
+    base = {name: _existing(name, site, rule.endpoint) for name in rule.arguments}
     variants = []
     for name in sorted(rule.arguments):
         for value in _hostile(name, site):
@@ -219,6 +290,22 @@ BODIES: dict[str, Body] = {
         },
         "content_type": "multipart/form-data",
     },
+    "files": lambda token: {
+        "data": {
+            **_fields(csrf_token=token),
+            "files": [(io.BytesIO(picture()), "a.jpg"), (io.BytesIO(b"%PDF-1.4 x"), "b.pdf")],
+            "captions": (io.BytesIO(b"WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n"), "c.vtt"),
+        },
+        "content_type": "multipart/form-data",
+    },
+    "files that are not what they say": lambda token: {
+        "data": {
+            **_fields(csrf_token=token),
+            "files": (io.BytesIO(b"\xff\xfe\x00 not a picture"), "a.jpg"),
+            "captions": (io.BytesIO(b"\xff\xfe\x00 not captions"), "c.vtt"),
+        },
+        "content_type": "multipart/form-data",
+    },
     "JSON without token": lambda token: {"json": PLAUSIBLE},
     "JSON of wrong types": lambda token: {
         "json": {
@@ -249,7 +336,7 @@ def _oversized(token: str) -> dict[str, Any]:
 
 
 def problems_of(response: TestResponse) -> list[str]:
-    text = response.get_data(as_text=True)
+    text = response.get_data().decode("utf-8", errors="replace")  # files are bytes
     found = []
     if response.status_code >= 500:
         found.append(f"status {response.status_code}")
@@ -282,7 +369,11 @@ def sweep(env: Env, endpoint: str, client: FlaskClient, token: str) -> list[str]
     def send(method: str, url: str, kind: str, kwargs: dict[str, Any]) -> TestResponse:
         incidents.lines.clear()
         response = client.open(url, method=method, **kwargs)
-        for problem in problems_of(response):
+        try:
+            found = problems_of(response)
+        finally:
+            response.close()  # a file sent from disk holds it open until closed
+        for problem in found:
             cause = f" ({incidents.lines[-1]})" if incidents.lines else ""
             failures.append(f"{method} {url[:70]} [{kind}]: {problem}{cause}")
         return response
@@ -329,6 +420,11 @@ def _send_everything(
 
 ENDPOINTS = (
     "gallery.home",
+    "gallery.browse",
+    "gallery.work",
+    "gallery.media.file",
+    "gallery.media.captions",
+    "gallery.atom_feed",
     "gallery.safety",
     "accounts.sign_in",
     "accounts.sign_in_post",
@@ -354,6 +450,37 @@ ENDPOINTS = (
     "orgs.active",
     "orgs.new_staff",
     "orgs.new_staff_post",
+    "studio.index",
+    "studio.new",
+    "studio.create",
+    "studio.show",
+    "studio.describe",
+    "studio.upload",
+    "studio.anonymisation",
+    "studio.submit",
+    "studio.pause",
+    "studio.resume",
+    "studio.confirm_withdraw",
+    "media.clean",
+    "media.original",
+    "consent.give",
+    "consent.give_post",
+    "consent.mine",
+    "consent.on_paper",
+    "consent.on_paper_post",
+    "consent.work_consents",
+    "consent.withdraw_form",
+    "consent.withdraw_link",
+    "consent.withdraw_post",
+    "review.queue",
+    "review.show",
+    "review.start",
+    "review.decide",
+    # Then what takes things away: a file, consents, a whole work.
+    "studio.remove_file",
+    "consent.withdraw_mine",
+    "consent.withdraw_for_work",
+    "studio.withdraw",
     # Last, because it signs the person out.
     "accounts.sign_out",
 )
@@ -450,6 +577,18 @@ HUGE = 10**20
         pytest.param("facilitator", "GET", "/orgs/adpare/creators/{huge}/readiness"),
         pytest.param("org_admin", "POST", "/orgs/adpare/members/{huge}/role"),
         pytest.param("org_admin", "POST", "/orgs/adpare/members/{huge}/suspend"),
+        pytest.param("author", "GET", "/works/{huge}"),
+        pytest.param("author", "GET", "/campaigns/{huge}/works/new"),
+        pytest.param("author", "POST", "/versions/{huge}/submit"),
+        pytest.param("author", "POST", "/assets/{huge}/remove"),
+        pytest.param("author", "GET", "/assets/{huge}/original"),
+        pytest.param("author", "POST", "/my/consents/{huge}/withdraw"),
+        pytest.param("facilitator", "GET", "/assets/{huge}/clean"),
+        pytest.param("facilitator", "GET", "/works/{huge}/consent/on-paper"),
+        pytest.param("psychologist", "GET", "/review/versions/{huge}"),
+        pytest.param("psychologist", "POST", "/review/versions/{huge}/start"),
+        pytest.param("anonymous", "GET", "/gallery/works/{huge}"),
+        pytest.param("anonymous", "GET", "/media/{huge}"),
     ],
 )
 def test_an_id_too_large_for_the_database_is_404(
@@ -473,6 +612,12 @@ def test_an_id_too_large_for_the_database_is_404(
         ("facilitator", "/orgs/adpare/groups", "name"),
         ("facilitator", "/orgs/adpare/creators/{creator}/readiness", "informed_consent_on"),
         ("org_admin", "/orgs/adpare/staff/new", "login_name"),
+        ("author", "/campaigns/{campaign}/works/new", "title"),
+        ("author", "/works/{work}", "title"),
+        ("author", "/works/{work}/consent", "modalities"),
+        ("facilitator", "/works/{work}/consent/on-paper", "new_label"),
+        ("psychologist", "/review/versions/{version}/decide", "note"),
+        ("anonymous", "/withdraw", "code"),
     ],
 )
 def test_a_file_sent_for_a_text_field_is_refused(
@@ -483,7 +628,12 @@ def test_a_file_sent_for_a_text_field_is_refused(
     data: dict[str, Any] = {**PLAUSIBLE, "csrf_token": token}
     data[field] = (io.BytesIO(b"\x89PNG\r\n\x1a\n"), "x.png")
     response = client.post(
-        path.format(creator=site.user_ids["creator"]),
+        path.format(
+            creator=site.user_ids["creator"],
+            campaign=site.campaign_id,
+            work=site.work_id,
+            version=site.version_id,
+        ),
         data=data,
         content_type="multipart/form-data",
     )

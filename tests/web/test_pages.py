@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from app.accounts.models import User
 from app.core.clock import utcnow
@@ -23,23 +24,52 @@ from app.orgs.models import Organisation
 from tests.web.conftest import PAGE_TEMPLATES, ROLES, Site, crawl, fill, parse_tags
 
 OK, LOGIN, NOT_FOUND, DASHBOARD = 200, "login", 404, "dashboard"
+# The consent pages answer 403, not 404, to people of the work's own organisation who may
+# not use them (people of other organisations get 404). See tests/consent/test_views.py.
+FORBIDDEN = 403
+EVERYONE = dict.fromkeys(ROLES, OK)
+SIGNED_IN = EVERYONE | {"anonymous": LOGIN}
 STAFF_ONLY = dict.fromkeys(ROLES, NOT_FOUND) | {"anonymous": LOGIN}
+AUTHOR_ONLY = STAFF_ONLY | {"author": OK}
+NOBODY_ELSE = dict.fromkeys(ROLES, NOT_FOUND)  # not even sent to sign in
+SAME_ORGANISATION_FORBIDDEN = dict.fromkeys(ROLES, FORBIDDEN) | {"anonymous": LOGIN}
 
 # page -> role -> what that role gets
 PAGES: dict[str, dict[str, int | str]] = {
-    "/": dict.fromkeys(ROLES, OK),
-    "/safety": dict.fromkeys(ROLES, OK),
-    "/join": dict.fromkeys(ROLES, OK),
+    "/": EVERYONE,
+    "/safety": EVERYONE,
+    "/browse": EVERYONE,
+    "/feed.atom": EVERYONE,
+    "/gallery/works/{published}": EVERYONE,
+    "/gallery/works/{published}/captions.vtt": EVERYONE,
+    "/media/{public_file}": EVERYONE,
+    "/join": EVERYONE,
     "/sign-in": dict.fromkeys(ROLES, DASHBOARD) | {"anonymous": OK},
-    "/dashboard": dict.fromkeys(ROLES, OK) | {"anonymous": LOGIN},
-    "/account/password": dict.fromkeys(ROLES, OK) | {"anonymous": LOGIN},
+    "/dashboard": SIGNED_IN,
+    "/account/password": SIGNED_IN,
     "/orgs/{slug}/invitations": STAFF_ONLY | {"facilitator": OK},
     "/orgs/{slug}/creators": STAFF_ONLY | {"facilitator": OK},
     "/orgs/{slug}/creators/{creator}/readiness": STAFF_ONLY | {"facilitator": OK},
     "/orgs/{slug}/groups": STAFF_ONLY | {"facilitator": OK, "org_admin": OK},
-    "/groups/{group}": dict.fromkeys(ROLES, OK) | {"anonymous": LOGIN},
+    "/groups/{group}": SIGNED_IN,
     "/orgs/{slug}/members": STAFF_ONLY | {"org_admin": OK},
     "/orgs/{slug}/staff/new": STAFF_ONLY | {"org_admin": OK},
+    # A creator not yet in any group has an (empty) studio too.
+    "/studio": STAFF_ONLY | {"creator": OK, "author": OK},
+    "/campaigns/{campaign}/works/new": AUTHOR_ONLY,
+    "/works/{work}": AUTHOR_ONLY,
+    "/works/{work}/withdraw": AUTHOR_ONLY,
+    "/assets/{asset}/clean": NOBODY_ELSE
+    | {"author": OK, "facilitator": OK, "psychologist": OK, "org_admin": OK},
+    "/assets/{asset}/original": NOBODY_ELSE | {"author": OK},
+    "/works/{work}/consent": SAME_ORGANISATION_FORBIDDEN | {"author": OK},
+    "/works/{work}/consent/on-paper": SAME_ORGANISATION_FORBIDDEN | {"facilitator": OK},
+    "/works/{work}/consents": SIGNED_IN | {"creator": FORBIDDEN},
+    "/my/consents": SIGNED_IN,
+    "/withdraw": EVERYONE,
+    "/withdraw/{code}": EVERYONE,
+    "/review": STAFF_ONLY | {"psychologist": OK},
+    "/review/versions/{version}": STAFF_ONLY | {"psychologist": OK},
 }
 
 # Pages of the other organisation: a 404 for everyone in this one.
@@ -52,11 +82,34 @@ OTHER_ORGANISATION_PAGES = (
     "/groups/{other_group}",
     "/orgs/{other}/members",
     "/orgs/{other}/staff/new",
+    "/campaigns/{other_campaign}/works/new",
+    "/works/{other_work}",
+    "/works/{other_work}/withdraw",
+    "/assets/{other_asset}/clean",
+    "/assets/{other_asset}/original",
+    "/works/{other_work}/consent",
+    "/works/{other_work}/consent/on-paper",
+    "/works/{other_work}/consents",
+    "/review/versions/{other_version}",
 )
+# The URL variable each placeholder of the tables stands for.
+RULE_VARIABLES = {
+    "slug": "<slug>",
+    "creator": "<int:user_id>",
+    "group": "<int:group_id>",
+    "campaign": "<int:campaign_id>",
+    "work": "<int:work_id>",
+    "published": "<int:work_id>",
+    "asset": "<int:asset_id>",
+    "version": "<int:version_id>",
+    "code": "<code>",
+    "public_file": "<int:file_id>",
+}
 
 
 def _outcome(client: FlaskClient, url: str) -> int | str:
     response = client.get(url)
+    response.close()  # a file sent from disk holds it open until closed
     if response.status_code == 302:
         target = urlsplit(response.headers["Location"]).path
         if target == "/sign-in":
@@ -73,12 +126,7 @@ def test_the_table_has_every_page(app: Flask) -> None:
         for rule in app.url_map.iter_rules()
         if "GET" in (rule.methods or ()) and rule.endpoint != "static"
     }
-    as_rules = {
-        page.replace("{slug}", "<slug>")
-        .replace("{creator}", "<int:user_id>")
-        .replace("{group}", "<int:group_id>")
-        for page in PAGES
-    }
+    as_rules = {page.format(**RULE_VARIABLES) for page in PAGES}
     assert as_rules == rules
     assert set(PAGES) == set(PAGE_TEMPLATES)
 
@@ -107,7 +155,7 @@ def test_other_organisations_pages_are_404(
     client_as: Callable[[str], FlaskClient], site: Site, role: str
 ) -> None:
     client = client_as(role)
-    got = {page: client.get(fill(page, site)).status_code for page in OTHER_ORGANISATION_PAGES}
+    got = {page: _outcome(client, fill(page, site)) for page in OTHER_ORGANISATION_PAGES}
     assert got == dict.fromkeys(OTHER_ORGANISATION_PAGES, NOT_FOUND)
 
 
@@ -135,7 +183,8 @@ def test_an_organisation_one_may_not_see_looks_like_one_that_does_not_exist(
             "creator",
             "your facilitator will talk with you about taking part and record that you are ready",
         ),
-        ("psychologist", "No works are waiting for your review"),
+        ("author", "— your campaigns and works"),
+        ("psychologist", "— 1 version waiting for you"),
     ],
 )
 def test_dashboard_says_what_to_do_next(
@@ -192,6 +241,16 @@ def _first_focusable(html: str) -> tuple[str, dict[str, str | None]]:
     raise AssertionError("the page has nothing focusable")
 
 
+def _assert_quick_exit_first(pages: dict[str, TestResponse]) -> None:
+    for url, response in pages.items():
+        html = response.get_data(as_text=True)
+        tag, attrs = _first_focusable(html)
+        assert (tag, attrs.get("id")) == ("a", "quick-exit"), url
+        assert (attrs.get("data-exit-url") or "").startswith("https://"), url
+        scripts = [a.get("src") for t, a, _ in parse_tags(html).tags if t == "script"]
+        assert "/static/js/quick-exit.js" in scripts, url
+
+
 def test_every_page_a_creator_reaches_starts_with_quick_exit(
     client_as: Callable[[str], FlaskClient], session: Session, site: Site
 ) -> None:
@@ -203,21 +262,55 @@ def test_every_page_a_creator_reaches_starts_with_quick_exit(
         pages
     )
     assert "/no/such/page" in pages  # the 404 page is a page too
-    for url, response in pages.items():
-        html = response.get_data(as_text=True)
-        tag, attrs = _first_focusable(html)
-        assert (tag, attrs.get("id")) == ("a", "quick-exit"), url
-        assert (attrs.get("data-exit-url") or "").startswith("https://"), url
-        scripts = [a.get("src") for t, a, _ in parse_tags(html).tags if t == "script"]
-        assert "/static/js/quick-exit.js" in scripts, url
+    _assert_quick_exit_first(pages)
 
 
-def test_public_pages_start_with_quick_exit(client: FlaskClient) -> None:
-    pages = crawl(client, ["/", "/sign-in", "/join", "/safety"])
-    assert {"/", "/sign-in", "/join", "/safety"} <= set(pages)
+def test_every_page_an_author_reaches_starts_with_quick_exit(
+    client_as: Callable[[str], FlaskClient], site: Site
+) -> None:
+    work = f"/works/{site.work_id}"
+    # No page links to the list of a work's consents (a receipt does, after a POST).
+    pages = crawl(client_as("author"), ["/dashboard", f"{work}/consents"])
+    # Links lead from the dashboard through the studio to each page about the works.
+    assert {
+        "/studio",
+        f"/campaigns/{site.campaign_id}/works/new",
+        work,
+        f"{work}/withdraw",
+        f"{work}/consent",
+        "/my/consents",
+        f"/gallery/works/{site.published_work_id}",
+    } <= set(pages)
+    _assert_quick_exit_first(pages)
+
+
+def test_every_page_staff_reach_about_a_work_starts_with_quick_exit(
+    client_as: Callable[[str], FlaskClient], site: Site
+) -> None:
+    work = f"/works/{site.work_id}"
+    pages = crawl(client_as("psychologist"), ["/dashboard"])
+    assert {"/review", f"/review/versions/{site.version_id}"} <= set(pages)
+    pages |= crawl(client_as("facilitator"), [f"{work}/consents"])
+    assert f"{work}/consent/on-paper" in pages
+    _assert_quick_exit_first(pages)
+
+
+def test_public_pages_start_with_quick_exit(client: FlaskClient, site: Site) -> None:
+    seeds = ["/", "/sign-in", "/join", "/safety", "/browse", "/withdraw", f"/withdraw/{site.code}"]
+    pages = crawl(client, seeds)
+    assert {*seeds, f"/gallery/works/{site.published_work_id}"} <= set(pages)
     for url, response in pages.items():
         tag, attrs = _first_focusable(response.get_data(as_text=True))
         assert (tag, attrs.get("id")) == ("a", "quick-exit"), url
+
+
+def test_a_work_not_published_is_not_in_the_gallery(
+    client_as: Callable[[str], FlaskClient], site: Site
+) -> None:
+    """Only a live publication has a public page, whoever asks (its author too)."""
+    for url in (f"/gallery/works/{site.work_id}", f"/gallery/works/{site.work_id}/captions.vtt"):
+        got = {role: _outcome(client_as(role), url) for role in ROLES}
+        assert got == dict.fromkeys(ROLES, NOT_FOUND), url
 
 
 def test_quick_exit_url_comes_from_settings(client: FlaskClient) -> None:
