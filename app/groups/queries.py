@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Invitation, User
+
+if TYPE_CHECKING:
+    from app.works.models import Work
 from app.groups.models import Campaign, Group, GroupMember, Readiness
 from app.orgs.models import Membership, Organisation, Role
 
@@ -84,3 +88,15 @@ def invited_group_ids(session: Session, user: User) -> set[int]:
         )
         if group_id is not None
     }
+
+
+def campaign_works(session: Session, campaigns: list[Campaign]) -> dict[int, list[Work]]:
+    """The works of each campaign, by title, for staff pages."""
+    from app.works.models import Work
+
+    works: dict[int, list[Work]] = {c.id: [] for c in campaigns}
+    for work in session.scalars(
+        select(Work).where(Work.campaign_id.in_(works)).order_by(Work.title, Work.id)
+    ):
+        works[work.campaign_id].append(work)
+    return works

@@ -81,10 +81,13 @@ def show(group_id: int) -> str:
     actor, group = _visible_group(group_id)
     session = db_session()
     policy = policy_for(group.organisation)
+    campaigns = queries.group_campaigns(session, group)
     return render_template(
         "groups/show.html",
         group=group,
-        campaigns=queries.group_campaigns(session, group),
+        campaigns=campaigns,
+        works=queries.campaign_works(session, campaigns),
+        can_record_consent=can(actor, Permission.RECORD_CONSENT_FOR_OTHERS, group.organisation_id),
         is_member=queries.is_member(session, group, actor),
         can_manage=can(actor, Permission.MANAGE_CAMPAIGNS, group.organisation_id),
         can_join=can(actor, Permission.JOIN_GROUPS, group.organisation_id),
