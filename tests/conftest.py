@@ -16,6 +16,10 @@ import pytest
 from sqlalchemy import URL, create_engine, make_url, pool, text
 from sqlalchemy.exc import OperationalError
 
+# The browser fixtures (Debian's chromium through Playwright) serve every test package;
+# one session-wide browser, however many packages use it.
+pytest_plugins = ["tests.browser.fixtures"]
+
 POSTGRES_URL_VARIABLE = "CHORUS_TEST_POSTGRES_URL"
 SKIP_REASON = f"PostgreSQL tests skipped: set {POSTGRES_URL_VARIABLE}"
 

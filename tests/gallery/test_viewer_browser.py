@@ -12,7 +12,6 @@ import pytest
 from app.orgs.models import Organisation
 from app.review.models import Publication
 from app.works.models import WorkKind
-from tests.browser.conftest import browser, live_server, page  # noqa: F401 - fixtures
 from tests.gallery import media
 
 Publish = Callable[..., Publication]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.policies.loader import PolicyRegistry
 from app.policies.schema import Limits
 from app.works.models import Work, WorkKind
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, live_server  # noqa: F401 - fixture
+from tests.browser.fixtures import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import TEST_PASSWORD
 from tests.studio import media
 from tests.studio.conftest import Org, asset_count
