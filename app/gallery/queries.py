@@ -65,24 +65,30 @@ def language_name(code: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Picture:
-    """One picture in every size there is: WebP and JPEG renditions when publication
-    made them, else the published image file itself."""
+    """One picture in every published size, smallest first: JPEG renditions for
+    ``<img srcset>`` (WebP alone when there is no JPEG) with WebP ones beside them,
+    or the published image file itself when no rendition exists."""
 
-    img: list[PublicationFile]  # the <img srcset> candidates (JPEG, or WebP alone)
-    webp: list[PublicationFile]  # a <source type="image/webp"> beside JPEG candidates
-    original: PublicationFile | None = None
+    img: list[PublicationFile]
+    webp: list[PublicationFile]
 
     def fallback(self, target: int = 640) -> PublicationFile:
-        """The <img src>: the smallest candidate at least ``target`` pixels wide."""
-        if not self.img:
-            assert self.original is not None  # noqa: S101 - picture() guarantees one
-            return self.original
+        """The ``<img src>``: the smallest candidate at least ``target`` pixels wide."""
         wide = [f for f in self.img if (f.width or 0) >= target]
         return wide[0] if wide else self.img[-1]
 
+    @property
+    def largest(self) -> PublicationFile:
+        return self.img[-1]
+
+    @property
+    def sized(self) -> bool:
+        """Whether every candidate knows its width (renditions do), for ``srcset``."""
+        return all(f.role is not FileRole.FILE and f.width for f in self.img)
+
 
 def picture(files: Iterable[PublicationFile]) -> Picture | None:
-    """The picture among one page's files: renditions first, the image file if none."""
+    """The picture among the files of one page (or image, or video poster)."""
     files = list(files)
     renditions = sorted(
         (f for f in files if f.role in RENDITIONS and f.width), key=lambda f: f.width or 0
@@ -91,10 +97,8 @@ def picture(files: Iterable[PublicationFile]) -> Picture | None:
     webp = [f for f in renditions if f.media_type == "image/webp"]
     if jpeg or webp:
         return Picture(img=jpeg or webp, webp=webp if jpeg else [])
-    original = next(
-        (f for f in files if f.role is FileRole.FILE and f.media_type in WEB_IMAGES), None
-    )
-    return Picture(img=[], webp=[], original=original) if original else None
+    image = next((f for f in files if f.role is FileRole.FILE and f.media_type in WEB_IMAGES), None)
+    return Picture(img=[image], webp=[]) if image else None
 
 
 # --- Cards ---------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -35,25 +34,6 @@ from tests.gallery.conftest import (  # noqa: F401 - fixtures
 
 Publish = Callable[..., Publication]
 Orgs = Callable[[str], Organisation]
-
-try:  # the exhibition pages, while the application factory does not register them yet
-    from app.gallery.curate_views import bp as curate_bp
-    from app.gallery.exhibition_views import bp as exhibitions_bp
-except ImportError:  # pragma: no cover - depends on the tree
-    EXHIBITION_BLUEPRINTS: tuple[Any, ...] = ()
-else:
-    EXHIBITION_BLUEPRINTS = (curate_bp, exhibitions_bp)
-
-
-@pytest.fixture
-def app(app: Flask) -> Flask:
-    """The application, with the exhibition pages registered as ``tests/exhibitions``
-    does until the factory registers them itself."""
-    for blueprint in EXHIBITION_BLUEPRINTS:
-        if blueprint.name not in app.blueprints:
-            app.register_blueprint(blueprint)
-    return app
-
 
 # --- What the pages show ---------------------------------------------------------------
 
@@ -192,15 +172,8 @@ def _work(publication: Publication) -> str:
     return f"/gallery/works/{publication.work_id}"
 
 
-def _needs_exhibitions() -> None:
-    if not EXHIBITION_BLUEPRINTS:
-        pytest.skip("the exhibition pages (app.gallery.exhibition_views) are not in this tree")
-
-
 def _home(g: Gallery, tab: Any, base: str) -> None:
-    g.fanzine_open(), g.podcast()
-    if EXHIBITION_BLUEPRINTS:
-        g.exhibition()
+    g.fanzine_open(), g.podcast(), g.exhibition()
     tab.goto(f"{base}/")
 
 
@@ -250,12 +223,10 @@ def _withdrawn(g: Gallery, tab: Any, base: str) -> None:
 
 
 def _exhibition(g: Gallery, tab: Any, base: str) -> None:
-    _needs_exhibitions()
     tab.goto(f"{base}/exhibitions/{g.exhibition()}")
 
 
 def _kiosk(g: Gallery, tab: Any, base: str) -> None:
-    _needs_exhibitions()
     tab.goto(f"{base}/exhibitions/{g.exhibition()}/kiosk")
 
 
@@ -435,9 +406,7 @@ def test_every_link_on_the_home_page_is_reached_by_tab_and_shows_focus(
     live_server: str,
     gallery: Gallery,
 ) -> None:
-    gallery.fanzine_open(), gallery.podcast()
-    if EXHIBITION_BLUEPRINTS:
-        gallery.exhibition()
+    gallery.fanzine_open(), gallery.podcast(), gallery.exhibition()
     page.goto(f"{live_server}/")
     links = page.evaluate(
         "Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))"
