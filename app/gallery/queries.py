@@ -303,11 +303,14 @@ def latest(
     """One page of live works, newest first, after ``after`` (exclusive)."""
     statement = (filters or Filters()).apply(_live())
     if after is not None:
+        # The leading range condition lets the index (channel, published_at, id) start
+        # at the cursor instead of walking every newer row down to it.
         statement = statement.where(
+            Publication.published_at <= after.published_at,
             or_(
                 Publication.published_at < after.published_at,
                 and_(Publication.published_at == after.published_at, Publication.id < after.id),
-            )
+            ),
         )
     statement = statement.order_by(Publication.published_at.desc(), Publication.id.desc())
     publications = session.scalars(statement.limit(limit + 1)).all()
