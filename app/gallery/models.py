@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -44,3 +44,14 @@ class ExhibitionItem(Base):
     position: Mapped[int]
 
     exhibition: Mapped[Exhibition] = relationship(back_populates="items")
+
+
+class GalleryGeneration(Base):
+    """One counter, raised by every change the public can see (publication, withdrawal,
+    exhibitions, a published work's texts). Cached gallery pages are keyed by it, so a
+    change makes every cached page stale at once, on every server."""
+
+    __tablename__ = "gallery_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -22,6 +22,7 @@ from app.core.actors import Actor
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.core.permissions import Permission, require
+from app.gallery.generation import bump
 from app.gallery.models import Exhibition, ExhibitionItem
 from app.groups.models import Campaign, Group
 from app.orgs.models import Organisation
@@ -78,6 +79,7 @@ def _audit(
     exhibition: Exhibition,
     data: dict[str, object] | None = None,
 ) -> None:
+    bump(session)  # the public pages change with it
     record(
         session,
         actor=actor,

@@ -24,6 +24,7 @@ from app.core.actors import SYSTEM, Actor
 from app.core.clock import utcnow
 from app.core.db import after_commit, after_rollback
 from app.core.errors import Conflict
+from app.gallery.generation import bump
 from app.media.derivatives import make_derivatives
 from app.media.errors import MediaRefused
 from app.media.pipeline import file_facts, residual_metadata
@@ -221,6 +222,7 @@ def publish(
     for record in consents:
         session.add(PublicationConsent(publication_id=publication.id, consent_record_id=record.id))
     transition(session, version, VersionState.PUBLISHED, actor=SYSTEM)
+    bump(session)
     _audit(session, actor, "publication.created", publication, {"channel": channel})
     log.info("version %s published as publication %s", version.id, publication.id)
     return publication
@@ -234,6 +236,7 @@ def withdraw(session: Session, *, publication: Publication, actor: Actor, reason
     publication.withdrawn_at = utcnow()
     publication.withdrawal_reason = reason
     session.flush()
+    bump(session)
     _audit(session, actor, "publication.withdrawn", publication, {"reason": reason})
     publication_id = publication.id
 

@@ -17,6 +17,7 @@ from app.core.clock import utcnow
 from app.core.db import after_commit, after_rollback
 from app.core.errors import Conflict, PermissionDenied, ValidationFailed
 from app.core.permissions import Permission, can, require
+from app.gallery.generation import bump
 from app.groups.models import Campaign, GroupMember
 from app.policies.schema import MediaPolicy
 from app.storage.base import Area, Storage
@@ -150,6 +151,7 @@ def describe_work(
         raise ValidationFailed("Captions must be a WebVTT file (it starts with WEBVTT).")
     work.captions = captions
     session.flush()
+    bump(session)  # a published work's page shows these texts
     _audit(session, actor, "work.described", work)
     return work
 

@@ -33,6 +33,7 @@ from app.consent.services import (
 from app.core.actors import SYSTEM
 from app.core.clock import utcnow
 from app.core.config import Settings
+from app.gallery.services import add_work, create_exhibition, open_exhibition
 from app.groups.models import Campaign, Group
 from app.groups.services import create_campaign, create_group, join_group, record_readiness
 from app.jobs import queue
@@ -86,6 +87,9 @@ class Site:
     draft_work_id: int = 0
     draft_version_id: int = 0
     draft_asset_id: int = 0
+    # An open exhibition of the first organisation showing the published work.
+    exhibition_id: int = 0
+    exhibition_slug: str = ""
     # The same, in the other organisation (its published work would be public anyway).
     other_work_id: int = 0
     other_version_id: int = 0
@@ -307,6 +311,17 @@ def _build_site(
             draft = _draft(session, settings, policy, author, campaign, "Paper cranes")
             site.draft_work_id, site.draft_version_id = draft.work.id, draft.version.id
             site.draft_asset_id = draft.version.assets[0].id
+            exhibition = create_exhibition(
+                session,
+                actor=facilitator,
+                organisation=organisation,
+                title="Paper and water",
+                introduction="Works about paper.\n\nAnd about water.",
+            )
+            add_work(session, actor=facilitator, exhibition=exhibition, work=published.work)
+            open_exhibition(session, actor=facilitator, exhibition=exhibition)
+            session.commit()
+            site.exhibition_id, site.exhibition_slug = exhibition.id, exhibition.slug
         else:
             site.other_group_id, site.other_campaign_id = group.id, campaign.id
             site.other_invitation_id = invitation.invitation.id
@@ -414,6 +429,11 @@ PAGE_TEMPLATES = (
     "/withdraw/{code}",
     "/review",
     "/review/versions/{version}",
+    "/orgs/{slug}/exhibitions",
+    "/orgs/{slug}/exhibitions/new",
+    "/orgs/{slug}/exhibitions/{exhibition}",
+    "/exhibitions/{exhibition_slug}",
+    "/exhibitions/{exhibition_slug}/kiosk",
 )
 
 
@@ -436,6 +456,8 @@ def fill(page: str, site: Site) -> str:
         code=site.code,
         published=site.published_work_id,
         public_file=site.public_file_id,
+        exhibition=site.exhibition_id,
+        exhibition_slug=site.exhibition_slug,
     )
 
 

@@ -78,6 +78,11 @@ PLAUSIBLE: dict[str, str] = {
     "method": "paper",
     "witness": "",
     "given_on": "2020-01-01",
+    "introduction": "Works about paper.\n\nAnd about water.",
+    "slug": "spring-voices",
+    "work_id": "2",  # the published work of build_site
+    "direction": "up",
+    "position": "1",
 }
 DATE_FIELDS = ("informed_consent_on", "crisis_period_ended_on", "expires_on", "given_on")
 RAW = "raw:"  # a URL value sent exactly as written, already percent-encoded
@@ -95,6 +100,8 @@ SELECT_FIELDS = {
     "witness": "99999999",
     "modalities": "fingerprints",
     "channels": "billboard",
+    "work_id": "99999999",
+    "direction": "sideways",
 }
 
 
@@ -165,6 +172,11 @@ SPECIFIC = {
     ("studio.anonymisation", "version_id"): "draft_version_id",
     ("studio.submit", "version_id"): "draft_version_id",
     ("studio.remove_file", "asset_id"): "draft_asset_id",
+    ("exhibitions.show", "slug"): "exhibition_slug",
+    ("exhibitions.kiosk", "slug"): "exhibition_slug",
+    # The work in the exhibition, so that moving and removing it really happen.
+    ("curate.move", "work_id"): "published_work_id",
+    ("curate.remove", "work_id"): "published_work_id",
 }
 
 
@@ -184,6 +196,7 @@ def _existing(name: str, site: Site, endpoint: str = "") -> str:
         "record_id": str(site.record_id),
         "code": site.code,
         "file_id": str(site.public_file_id),
+        "exhibition_id": str(site.exhibition_id),
     }[name]
 
 
@@ -217,6 +230,8 @@ def _hostile(name: str, site: Site) -> list[str]:
         values += [str(site.other_version_id), str(site.published_version_id)]
     if name == "asset_id":
         values += [str(site.other_asset_id), str(site.published_asset_id)]
+    if name == "exhibition_id":
+        values.append("-1")
     if name == "record_id":
         values.append(str(site.other_record_id))
     if name == "code":
@@ -476,6 +491,20 @@ ENDPOINTS = (
     "review.show",
     "review.start",
     "review.decide",
+    "exhibitions.show",
+    "exhibitions.kiosk",
+    "curate.index",
+    "curate.new",
+    "curate.create",
+    "curate.edit",
+    "curate.update",
+    "curate.add",
+    "curate.move",
+    # Closed, then opened again; the work is taken out last (an empty exhibition
+    # cannot be opened).
+    "curate.close",
+    "curate.open_",
+    "curate.remove",
     # Then what takes things away: a file, consents, a whole work.
     "studio.remove_file",
     "consent.withdraw_mine",
