@@ -59,9 +59,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     security.init_app(app, settings)
     errors.init_app(app)
 
+    from app import i18n
+
+    i18n.init_app(app)
+
+    from app.gallery import page_cache
+
+    page_cache.init_app(app)  # after the language switch, which redirects
+
     from app.accounts.invitation_views import bp as invitations_bp
     from app.accounts.views import bp as accounts_bp
     from app.consent.views import bp as consent_bp
+    from app.gallery.curate_views import bp as curate_bp
+    from app.gallery.exhibition_views import bp as exhibitions_bp
     from app.gallery.views import bp as gallery_bp
     from app.groups.readiness_views import bp as readiness_bp
     from app.groups.views import bp as groups_bp
@@ -83,6 +93,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         studio_bp,
         media_bp,
         review_bp,
+        curate_bp,
+        exhibitions_bp,
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["quick_exit_url"] = settings.quick_exit_url

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -27,7 +28,7 @@ bp = Blueprint("invitations", __name__)
 def _form(organisation: Organisation) -> InvitationForm:
     form = InvitationForm()
     form.group.choices = choices(
-        [("", "No group yet")]
+        [("", gettext("No group yet"))]
         + [(str(g.id), g.name) for g in queries.organisation_groups(db_session(), organisation)]
     )
     return form
@@ -86,12 +87,12 @@ def revoke(slug: str, invitation_id: int) -> Response:
     session = db_session()
     invitation = session.get(Invitation, invitation_id)
     if invitation is None or invitation.organisation_id != organisation.id:
-        raise NotFound("There is no such invitation.")
+        raise NotFound(gettext("There is no such invitation."))
     try:
         revoke_invitation(session, actor=actor, invitation=invitation)
     except ValidationFailed as error:
         flash(error.message, "error")
     else:
         session.commit()
-        flash("The invitation is revoked.", "success")
+        flash(gettext("The invitation is revoked."), "success")
     return redirect(url_for("invitations.index", slug=slug))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -59,7 +60,7 @@ def sign_out() -> Response:
         end_sessions(session, actor=actor)
         session.commit()
     logout_user()
-    flash("You are signed out.", "info")
+    flash(gettext("You are signed out."), "info")
     return redirect(url_for("gallery.home"))
 
 
@@ -89,7 +90,7 @@ def join_post() -> tuple[str, int] | Response:
         return render_template("accounts/join.html", form=form), 422
     session.commit()
     login_user(user)
-    flash("Welcome to Chorus. Your account is ready.", "success")
+    flash(gettext("Welcome to Chorus. Your account is ready."), "success")
     return redirect(url_for("dashboard.index"))
 
 
@@ -118,5 +119,5 @@ def password_post() -> tuple[str, int] | Response:
         return render_template("accounts/password.html", form=form), 422
     session.commit()
     login_user(signed_in_user())  # this device stays signed in with the new session id
-    flash("Your password is changed.", "success")
+    flash(gettext("Your password is changed."), "success")
     return redirect(url_for("dashboard.index"))

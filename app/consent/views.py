@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -46,6 +47,7 @@ from app.consent.services import (
 from app.core.clock import utcnow
 from app.core.errors import NotFound, PermissionDenied, ValidationFailed
 from app.core.permissions import Permission, can, role_in
+from app.i18n import N_
 from app.policies.schema import MediaPolicy
 from app.web.context import policy_for
 from app.web.database import db_session
@@ -56,7 +58,7 @@ from app.works.states import organisation_id_of
 
 bp = Blueprint("consent", __name__)
 
-WITHDRAWN = "Your consent has been withdrawn. Anything that depended on it has been taken down."
+WITHDRAWN = N_("Your consent has been withdrawn. Anything that depended on it has been taken down.")
 
 
 @bp.app_template_filter("channel_label")
@@ -76,7 +78,7 @@ def _work(work_id: int) -> tuple[User, Work]:
     actor = signed_in_user()
     work = db_session().get(Work, work_id)
     if work is None or role_in(actor, organisation_id_of(work)) is None:
-        raise NotFound("There is no such work.")
+        raise NotFound(gettext("There is no such work."))
     return actor, work
 
 
@@ -137,7 +139,9 @@ def _give_page(work: Work, form: OwnConsentForm, status: int = 200) -> tuple[str
 def _own_work(work_id: int) -> tuple[User, Work]:
     actor, work = _work(work_id)
     if not may_give_own_consent(db_session(), actor, work):
-        raise PermissionDenied("Only a creator of this work or of its group can give this consent.")
+        raise PermissionDenied(
+            gettext("Only a creator of this work or of its group can give this consent.")
+        )
     return actor, work
 
 
@@ -195,10 +199,10 @@ def withdraw_mine(record_id: int) -> Response:
     session = db_session()
     record = session.get(ConsentRecord, record_id)
     if record is None or record.subject.user_id != actor.id:
-        raise NotFound("There is no such consent.")
+        raise NotFound(gettext("There is no such consent."))
     withdraw_consent(session, actor=actor, record=record)
     session.commit()
-    flash(WITHDRAWN, "success")
+    flash(gettext(WITHDRAWN), "success")
     return redirect(url_for("consent.mine"))
 
 
@@ -208,7 +212,7 @@ def withdraw_mine(record_id: int) -> Response:
 def _recorder_work(work_id: int) -> tuple[User, Work]:
     actor, work = _work(work_id)
     if not can(actor, Permission.RECORD_CONSENT_FOR_OTHERS, organisation_id_of(work)):
-        raise PermissionDenied("Only a facilitator can record consent given on paper.")
+        raise PermissionDenied(gettext("Only a facilitator can record consent given on paper."))
     return actor, work
 
 
@@ -219,17 +223,20 @@ def _paper_form(work: Work, policy: MediaPolicy) -> PaperConsentForm:
     _offer(form, policy, own=False)
     people = queries.people_of(session, organisation_id)
     form.person.choices = choices(
-        [("", "Choose someone…")] + [(str(p.id), p.label) for p in people]
+        [("", gettext("Choose someone…"))] + [(str(p.id), p.label) for p in people]
     )
     form.scope.choices = choices(
         [
-            ("work", f"This work only: {work.title}"),
-            ("campaign", f"Every work of the campaign: {work.campaign.title}"),
+            ("work", gettext("This work only: %(title)s", title=work.title)),
+            (
+                "campaign",
+                gettext("Every work of the campaign: %(title)s", title=work.campaign.title),
+            ),
         ]
     )
     staff = queries.staff_of(session, organisation_id)
     form.witness.choices = choices(
-        [("", "No witness")] + [(str(u.id), u.login_name) for u in staff]
+        [("", gettext("No witness"))] + [(str(u.id), u.login_name) for u in staff]
     )
     languages = list(dict.fromkeys([*policy.organisation.languages, "en"]))
     form.language.choices = choices([(code, code.upper()) for code in languages])
@@ -252,7 +259,9 @@ def _subject(form: PaperConsentForm, work: Work, actor: User) -> Person:
     session = db_session()
     label = (form.new_label.data or "").strip()
     if bool(form.person.data) == bool(label):
-        raise ValidationFailed("Choose someone from the list, or add someone new (not both).")
+        raise ValidationFailed(
+            gettext("Choose someone from the list, or add someone new (not both).")
+        )
     organisation = work.campaign.group.organisation
     if label:
         return add_person(session, actor=actor, organisation=organisation, label=label)
@@ -307,7 +316,7 @@ def on_paper_post(work_id: int) -> tuple[str, int] | Response:
 def work_consents(work_id: int) -> str:
     actor, work = _work(work_id)
     if not queries.may_see_work_consents(actor, work):
-        raise PermissionDenied("Only staff and the work's creators can see its consents.")
+        raise PermissionDenied(gettext("Only staff and the work's creators can see its consents."))
     session = db_session()
     records = queries.consents_for_work(session, work)
     return render_template(
@@ -327,10 +336,13 @@ def withdraw_for_work(work_id: int, record_id: int) -> Response:
     session = db_session()
     record = next((r for r in queries.consents_for_work(session, work) if r.id == record_id), None)
     if record is None:
-        raise NotFound("There is no such consent.")
+        raise NotFound(gettext("There is no such consent."))
     withdraw_consent(session, actor=actor, record=record)
     session.commit()
-    flash("The consent is withdrawn. Anything that depended on it has been taken down.", "success")
+    flash(
+        gettext("The consent is withdrawn. Anything that depended on it has been taken down."),
+        "success",
+    )
     return redirect(url_for("consent.work_consents", work_id=work.id))
 
 
@@ -374,4 +386,4 @@ def withdraw_post() -> Response:
         form.form_errors.append(error.message)
         return _withdraw_page(form, 429 if isinstance(error, TooManyAttempts) else 422)
     session.commit()
-    return _no_store(render_template("consent/withdrawn.html", message=WITHDRAWN))
+    return _no_store(render_template("consent/withdrawn.html", message=gettext(WITHDRAWN)))

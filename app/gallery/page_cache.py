@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from flask import Flask, Response, g, request, session
 
 from app.gallery.generation import current
+from app.i18n import select_language
 from app.web.database import db_session
 
 CACHED_ENDPOINTS = frozenset(
@@ -74,8 +75,7 @@ def _key() -> tuple[object, ...] | None:
         return None
     if session.get("_user_id") is not None or request.authorization is not None:
         return None
-    language = (request.cookies.get("chorus_lang", ""), request.headers.get("Accept-Language", ""))
-    return (current(db_session()), request.full_path, language)
+    return (current(db_session()), request.full_path, select_language())
 
 
 def init_app(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -35,7 +36,7 @@ def _creator(organisation: Organisation, user_id: int) -> User:
     for status in queries.creators(db_session(), organisation):
         if status.user.id == user_id:
             return status.user
-    raise NotFound("There is no such creator in this organisation.")
+    raise NotFound(gettext("There is no such creator in this organisation."))
 
 
 def _page(slug: str, user_id: int, form: ReadinessForm, status: int = 200) -> tuple[str, int]:
@@ -79,5 +80,5 @@ def readiness_post(slug: str, user_id: int) -> tuple[str, int] | Response:
         form.form_errors.append(error.message)
         return _page(slug, user_id, form, 422)
     session.commit()
-    flash("Readiness is recorded. The creator can now join a group.", "success")
+    flash(gettext("Readiness is recorded. The creator can now join a group."), "success")
     return redirect(url_for("readiness.creators", slug=slug))

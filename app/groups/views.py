@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -63,7 +64,7 @@ def create(slug: str) -> tuple[str, int] | Response:
         form.form_errors.append(error.message)
         return _groups_page(slug, form, 422)
     session.commit()
-    flash("The group is created.", "success")
+    flash(gettext("The group is created."), "success")
     return redirect(url_for("groups.show", group_id=group.id))
 
 
@@ -71,7 +72,7 @@ def _visible_group(group_id: int):  # type: ignore[no-untyped-def]
     actor = signed_in_user()
     group = group_by_id(db_session(), group_id)
     if role_in(actor, group.organisation_id) is None:
-        raise NotFound("There is no such group.")
+        raise NotFound(gettext("There is no such group."))
     return actor, group
 
 
@@ -104,7 +105,7 @@ def add_campaign(group_id: int) -> Response:
     form = CampaignForm()
     back = redirect(url_for("groups.show", group_id=group.id))
     if not form.validate_on_submit():
-        flash(_first_error(form) or "Please check the campaign's title.", "error")
+        flash(_first_error(form) or gettext("Please check the campaign's title."), "error")
         return back
     session = db_session()
     try:
@@ -120,7 +121,7 @@ def add_campaign(group_id: int) -> Response:
         flash(error.message, "error")
         return back
     session.commit()
-    flash("The campaign is created.", "success")
+    flash(gettext("The campaign is created."), "success")
     return back
 
 
@@ -130,12 +131,12 @@ def stage(campaign_id: int) -> Response:
     session = db_session()
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound("There is no such campaign.")
+        raise NotFound(gettext("There is no such campaign."))
     actor, group = _visible_group(campaign.group_id)
     form = StageForm()
     back = redirect(url_for("groups.show", group_id=group.id))
     if not form.validate_on_submit():
-        flash("Choose one of the stages listed.", "error")
+        flash(gettext("Choose one of the stages listed."), "error")
         return back
     try:
         move_campaign(
@@ -149,7 +150,7 @@ def stage(campaign_id: int) -> Response:
         flash(error.message, "error")
         return back
     session.commit()
-    flash("The campaign's stage is updated.", "success")
+    flash(gettext("The campaign's stage is updated."), "success")
     return back
 
 
@@ -160,7 +161,7 @@ def join(group_id: int) -> Response:
     form = JoinGroupForm()
     back = redirect(url_for("groups.show", group_id=group.id))
     if not form.validate_on_submit():
-        flash("Please try joining again.", "error")
+        flash(gettext("Please try joining again."), "error")
         return back
     session = db_session()
     try:
@@ -169,7 +170,7 @@ def join(group_id: int) -> Response:
         flash(error.message, "error")
         return back
     session.commit()
-    flash("You joined the group.", "success")
+    flash(gettext("You joined the group."), "success")
     return back
 
 

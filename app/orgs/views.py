@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -42,7 +43,7 @@ def role(slug: str, user_id: int) -> Response:
     organisation = organisation_for(slug, actor, Permission.MANAGE_MEMBERS)
     form = RoleForm()
     if not form.validate_on_submit():
-        flash("Choose one of the roles listed.", "error")
+        flash(gettext("Choose one of the roles listed."), "error")
         return redirect(url_for("orgs.index", slug=slug))
     session = db_session()
     membership = membership_in(session, organisation, user_id)
@@ -52,7 +53,7 @@ def role(slug: str, user_id: int) -> Response:
         flash(error.message, "error")
     else:
         session.commit()
-        flash("The role is changed.", "success")
+        flash(gettext("The role is changed."), "success")
     return redirect(url_for("orgs.index", slug=slug))
 
 
@@ -62,7 +63,7 @@ def active(slug: str, user_id: int, action: str) -> Response:
     actor = signed_in_user()
     organisation = organisation_for(slug, actor, Permission.MANAGE_MEMBERS)
     if not ActiveForm().validate_on_submit():
-        flash("Please try again.", "error")
+        flash(gettext("Please try again."), "error")
         return redirect(url_for("orgs.index", slug=slug))
     session = db_session()
     membership = membership_in(session, organisation, user_id)
@@ -73,7 +74,9 @@ def active(slug: str, user_id: int, action: str) -> Response:
     else:
         session.commit()
         flash(
-            "The account is suspended." if action == "suspend" else "The account is restored.",
+            gettext("The account is suspended.")
+            if action == "suspend"
+            else gettext("The account is restored."),
             "success",
         )
     return redirect(url_for("orgs.index", slug=slug))
@@ -112,5 +115,5 @@ def new_staff_post(slug: str) -> tuple[str, int] | Response:
         form.form_errors.append(error.message)
         return _staff_page(slug, form, 422)
     session.commit()
-    flash("The staff account is created.", "success")
+    flash(gettext("The staff account is created."), "success")
     return redirect(url_for("orgs.index", slug=slug))

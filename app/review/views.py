@@ -7,6 +7,7 @@ version here; anyone else is told there is no such page. The services check agai
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -29,7 +30,7 @@ bp = Blueprint("review", __name__)
 def queue() -> str:
     user = signed_in_user()
     if not queries.psychologist_organisations(user):
-        raise NotFound("There is no such page.")
+        raise NotFound(gettext("There is no such page."))
     policies: PolicyRegistry = current_app.extensions["chorus.policies"]
     items = queries.review_queue(db_session(), user, policies)
     return render_template("review/queue.html", items=items)
@@ -64,7 +65,10 @@ def start(version_id: int) -> Response:
         flash(error.message, "error")
         return back
     session.commit()
-    flash("You are reviewing this version. Other psychologists see that it is taken.", "success")
+    flash(
+        gettext("You are reviewing this version. Other psychologists see that it is taken."),
+        "success",
+    )
     return back
 
 
@@ -77,7 +81,7 @@ def decide(version_id: int) -> tuple[str, int] | Response:
         return _page(version, form, 422)
     review = services.open_review(session, version)
     if review is None or review.reviewer_id != actor.id:
-        raise Conflict("Start the review first; this version is not open for you.")
+        raise Conflict(gettext("Start the review first; this version is not open for you."))
     try:
         services.decide(
             session,
@@ -93,5 +97,5 @@ def decide(version_id: int) -> tuple[str, int] | Response:
         form.form_errors.append(error.message)
         return _page(version, form, 422)
     session.commit()
-    flash("Your decision is recorded. Thank you.", "success")
+    flash(gettext("Your decision is recorded. Thank you."), "success")
     return redirect(url_for("review.queue"), 303)

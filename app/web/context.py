@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext
 
 from app.accounts.models import User
 from app.core.errors import NotFound
@@ -25,7 +26,7 @@ def organisation_for(slug: str, actor: User, permission: Permission) -> Organisa
     except NotFound:
         organisation = None
     if organisation is None or not can(actor, permission, organisation.id):
-        raise NotFound("There is no such page.")
+        raise NotFound(gettext("There is no such page."))
     return organisation
 
 

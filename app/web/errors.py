@@ -7,11 +7,13 @@ import traceback
 import uuid
 
 from flask import Flask, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.core.errors import ChorusError, Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.i18n import N_
 from app.storage.base import StorageUnavailable, StoredObjectMissing
 from app.storage.crypto import OriginalCorrupt
 
@@ -27,17 +29,24 @@ DOMAIN_STATUS: dict[type[ChorusError], int] = {
     OriginalCorrupt: 500,
 }
 
+# In English here, translated when a page shows them.
 MESSAGES: dict[int, tuple[str, str]] = {
-    400: ("Something was wrong with that request", "Please go back and try again."),
-    403: ("You cannot do that", "Your account does not have permission for this page."),
-    404: ("Page not found", "The page may have moved, or the address may be mistyped."),
-    405: ("That did not work", "This page cannot be used that way. Go back and try again."),
-    409: ("That cannot be done now", "Something changed in the meantime. Reload and retry."),
-    410: ("No longer available", "This has been taken down."),
-    413: ("That is too large", "The file or form you sent is larger than Chorus accepts."),
-    422: ("Please check what you entered", "Something you entered could not be accepted."),
-    429: ("Too many attempts", "Please wait a few minutes, then try again."),
-    500: ("Something went wrong on our side", "Nothing you did caused this. Please try again."),
+    400: (N_("Something was wrong with that request"), N_("Please go back and try again.")),
+    403: (N_("You cannot do that"), N_("Your account does not have permission for this page.")),
+    404: (N_("Page not found"), N_("The page may have moved, or the address may be mistyped.")),
+    405: (N_("That did not work"), N_("This page cannot be used that way. Go back and try again.")),
+    409: (
+        N_("That cannot be done now"),
+        N_("Something changed in the meantime. Reload and retry."),
+    ),
+    410: (N_("No longer available"), N_("This has been taken down.")),
+    413: (N_("That is too large"), N_("The file or form you sent is larger than Chorus accepts.")),
+    422: (N_("Please check what you entered"), N_("Something you entered could not be accepted.")),
+    429: (N_("Too many attempts"), N_("Please wait a few minutes, then try again.")),
+    500: (
+        N_("Something went wrong on our side"),
+        N_("Nothing you did caused this. Please try again."),
+    ),
 }
 
 
@@ -53,6 +62,7 @@ def render_error(status: int, message: str | None = None) -> tuple[str, int]:
     title, default = MESSAGES.get(status, MESSAGES[400 if status < 500 else 500])
     text = message or default
     try:
+        title, text = gettext(title), message or gettext(default)
         page = render_template("errors/error.html", status=status, title=title, message=text)
     except Exception:  # noqa: BLE001 - the last line of defence must not raise
         log.error("error page for status %s could not be rendered", status)
@@ -64,7 +74,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_error: CSRFError) -> tuple[str, int]:
         return render_error(
-            400, "This form has expired or was sent from somewhere else. Reload it and try again."
+            400,
+            gettext(
+                "This form has expired or was sent from somewhere else. Reload it and try again."
+            ),
         )
 
     @app.errorhandler(ChorusError)
@@ -94,4 +107,6 @@ def init_app(app: Flask) -> None:
             incident,
             "".join(traceback.format_tb(original.__traceback__)),
         )
-        return render_error(500, f"Nothing you did caused this. Reference: {incident}.")
+        return render_error(
+            500, gettext("Nothing you did caused this. Reference: %(incident)s.", incident=incident)
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import gettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import selectinload
@@ -10,11 +11,12 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import User
 from app.core.actors import PUBLIC, PublicActor
 from app.core.errors import PermissionDenied
+from app.i18n import N_
 from app.web.database import db_session
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.sign_in"
-login_manager.login_message = "Please sign in to see that page."
+login_manager.login_message = N_("Please sign in to see that page.")
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
 csrf = CSRFProtect()
@@ -48,5 +50,5 @@ def signed_in_user() -> User:
     """The signed-in user; for views behind ``login_required``."""
     actor = current_actor()
     if not isinstance(actor, User):
-        raise PermissionDenied("Please sign in.")
+        raise PermissionDenied(gettext("Please sign in."))
     return actor

@@ -19,6 +19,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext, ngettext
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -84,7 +85,7 @@ def _back(work: Work) -> Response:
 def index() -> str:
     user = signed_in_user()
     if not queries.is_creator_anywhere(user):
-        raise NotFound("There is no such page.")
+        raise NotFound(gettext("There is no such page."))
     sections = queries.studio(db_session(), user)
     return render_template("works/studio.html", sections=sections)
 
@@ -130,7 +131,7 @@ def create(campaign_id: int) -> tuple[str, int] | Response:
         form.form_errors.append(error.message)
         return _new_page(campaign_id, form, 422)
     session.commit()
-    flash("Your work is started. Add its files and describe it.", "success")
+    flash(gettext("Your work is started. Add its files and describe it."), "success")
     return _back(work)
 
 
@@ -190,7 +191,7 @@ def describe(work_id: int) -> tuple[str, int] | Response:
         form.form_errors.append(error.message)
         return _work_page(work, form, 422)
     session.commit()
-    flash("The description is saved.", "success")
+    flash(gettext("The description is saved."), "success")
     return _back(work)
 
 
@@ -220,7 +221,7 @@ def upload(work_id: int) -> Response:
     session, key = db_session(), current_app.extensions["chorus.settings"].originals_key
     try:
         if not streams:
-            raise ValidationFailed("Choose a file to upload.")
+            raise ValidationFailed(gettext("Choose a file to upload."))
         version = services.current_draft(session, actor=actor, work=work)
         for stream in streams:
             services.add_file(
@@ -237,7 +238,9 @@ def upload(work_id: int) -> Response:
         return _upload_answer(work, error.message, status)
     session.commit()
     count = len(streams)
-    return _upload_answer(work, f"{count} file{'s' if count > 1 else ''} uploaded.", 200)
+    return _upload_answer(
+        work, ngettext("%(num)d file uploaded.", "%(num)d files uploaded.", count), 200
+    )
 
 
 def _act(work: Work, action: Callable[[], object], done: str) -> Response:
@@ -262,7 +265,7 @@ def remove_file(asset_id: int) -> Response:
     return _act(
         asset.version.work,
         lambda: services.remove_file(session, actor=actor, asset=asset, storage=_storage()),
-        "The file is removed.",
+        gettext("The file is removed."),
     )
 
 
@@ -281,7 +284,7 @@ def anonymisation(version_id: int) -> Response:
             mask_faces=bool(form.mask_faces.data),
             alter_voice=bool(form.alter_voice.data),
         ),
-        "Your choice is saved. It applies when the version is next checked.",
+        gettext("Your choice is saved. It applies when the version is next checked."),
     )
 
 
@@ -293,7 +296,7 @@ def submit(version_id: int) -> Response:
     return _act(
         version.work,
         lambda: services.submit(session, actor=actor, version=version),
-        "The version is sent. We check its files first, then a psychologist reviews it.",
+        gettext("The version is sent. We check its files first, then a psychologist reviews it."),
     )
 
 
@@ -304,7 +307,7 @@ def pause(work_id: int) -> Response:
     return _act(
         work,
         lambda: services.pause(db_session(), actor=actor, work=work),
-        "The work is paused. Nothing more happens to it until you resume it.",
+        gettext("The work is paused. Nothing more happens to it until you resume it."),
     )
 
 
@@ -313,7 +316,9 @@ def pause(work_id: int) -> Response:
 def resume(work_id: int) -> Response:
     actor, work = _own_work(work_id)
     return _act(
-        work, lambda: services.resume(db_session(), actor=actor, work=work), "The work is resumed."
+        work,
+        lambda: services.resume(db_session(), actor=actor, work=work),
+        gettext("The work is resumed."),
     )
 
 
@@ -331,5 +336,5 @@ def withdraw(work_id: int) -> Response:
     return _act(
         work,
         lambda: services.withdraw(db_session(), actor=actor, work=work),
-        "The work is withdrawn. Anything that was published is taken down now.",
+        gettext("The work is withdrawn. Anything that was published is taken down now."),
     )
