@@ -222,7 +222,10 @@ def main() -> None:
             ).one()
             for n in range(5):
                 person = add_person(
-                    session, actor=facilitator, organisation=organisation, label=f"Dancer {n}"
+                    session,
+                    actor=facilitator,
+                    organisation=organisation,
+                    label=f"Dancer {work.id}-{n}",
                 )
                 record_consent_for_person(
                     session, actor=facilitator, person=person, work=work, campaign=None,
