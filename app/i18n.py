@@ -17,16 +17,11 @@ from flask import Flask, current_app, has_request_context, redirect, request, ur
 from flask_babel import Babel, get_locale, gettext
 from werkzeug.wrappers import Response
 
+from app.core.languages import NAMES
+
 DEFAULT_LANGUAGE = "en"
-# Each language under its own name, so anyone can find theirs whatever the page speaks.
-LANGUAGES: dict[str, str] = {
-    "en": "English",
-    "fr": "Français",
-    "es": "Español",
-    "it": "Italiano",
-    "ro": "Română",
-    "nl": "Nederlands",
-}
+# The interface's languages, in the switcher's order, each under its own name.
+LANGUAGES: dict[str, str] = {code: NAMES[code] for code in ("en", "fr", "es", "it", "ro", "nl")}
 COOKIE = "chorus_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from app.core.clock import utcnow
 from app.core.errors import ChorusError, NotFound
+from app.core.languages import name_of
 from app.gallery.models import Exhibition
 from app.groups.models import Campaign, Group
 from app.media.html_policy import clean_html
@@ -39,14 +40,6 @@ KIND_LABELS = {
     WorkKind.PODCAST: "Podcast",
     WorkKind.SCRIPT: "Script",
 }
-LANGUAGE_NAMES = {
-    "en": "English",
-    "es": "Español",
-    "fr": "Français",
-    "it": "Italiano",
-    "nl": "Nederlands",
-    "ro": "Română",
-}
 
 
 class Withdrawn(ChorusError):
@@ -54,10 +47,6 @@ class Withdrawn(ChorusError):
 
     def __init__(self) -> None:
         super().__init__("This work has been withdrawn.")
-
-
-def language_name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code, code)
 
 
 # --- Pictures -------------------------------------------------------------------------
@@ -346,7 +335,7 @@ def choices(session: Session) -> Choices:
     found = Choices()
     found.organisations = sorted({(r[0], r[1]) for r in rows}, key=lambda o: o[1].lower())
     found.campaigns = sorted({(r[2], f"{r[3]} ({r[1]})") for r in rows}, key=lambda c: c[1].lower())
-    found.languages = sorted({r[4] for r in rows}, key=language_name)
+    found.languages = sorted({r[4] for r in rows}, key=name_of)
     return found
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from app.core.languages import name_of
 from app.gallery import feed, queries
 from app.gallery.media_views import bp as media_bp
 from app.policies.loader import PolicyRegistry
@@ -32,7 +33,7 @@ def _revalidate(response: Response) -> Response:
 
 @bp.context_processor
 def _helpers() -> dict[str, object]:
-    return {"language_name": queries.language_name}
+    return {"language_name": name_of}
 
 
 @bp.errorhandler(queries.Withdrawn)

@@ -49,11 +49,10 @@ log = logging.getLogger("chorus.review")
 CHUNK = 1024 * 1024
 
 
-def public_key(publication: Publication, asset: Asset) -> str:
-    """Where a published file lives in the public area: under the publication's own
+def public_key(prefix: str, sha256: str, media_type: MediaType) -> str:
+    """Where a published file lives in the public area: under its publication's own
     prefix, named by its content (so a name never changes meaning)."""
-    extension = MediaType(asset.sanitized_type or "").extension
-    return validate_key(f"{publication.public_prefix}/{(asset.sha256 or '')[:32]}{extension}")
+    return validate_key(f"{prefix}/{sha256[:32]}{media_type.extension}")
 
 
 def approvals(session: Session, version: Version) -> int:
@@ -197,9 +196,7 @@ def publish(
             ]
             for file_path, file_type, role, width, height, page in files:
                 facts = file_facts(file_path, file_type)
-                key = validate_key(
-                    f"{publication.public_prefix}/{facts.sha256[:32]}{file_type.extension}"
-                )
+                key = public_key(publication.public_prefix, facts.sha256, file_type)
                 with file_path.open("rb") as handle:
                     written.append(key)
                     storage.save(Area.PUBLIC, key, handle)

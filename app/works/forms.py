@@ -9,6 +9,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.core.errors import ValidationFailed
+from app.core.languages import name_of
 from app.policies.schema import MediaPolicy
 from app.web.forms import ChorusForm, choices
 from app.works.models import Work
@@ -25,15 +26,6 @@ CREDITS = {
     "collective": "Credit the group as a whole",
     "pseudonym": "Credit a pseudonym (never your real name)",
     "none": "No credit",
-}
-LANGUAGES = {
-    "de": "Deutsch",
-    "en": "English",
-    "es": "Español",
-    "fr": "Français",
-    "it": "Italiano",
-    "nl": "Nederlands",
-    "ro": "Română",
 }
 # What the file picker offers first; the processing job decides from the bytes alone.
 ACCEPT = {
@@ -79,7 +71,7 @@ def new_work_form(policy: MediaPolicy) -> NewWorkForm:
     form.kind.choices = choices([(k.value, KINDS[k.value]) for k in policy.works.kinds])
     form.credit.choices = choices([(c.value, CREDITS[c.value]) for c in policy.credit.modes])
     languages = list(dict.fromkeys([*policy.organisation.languages, "en"]))
-    form.language.choices = choices([(code, LANGUAGES.get(code, code)) for code in languages])
+    form.language.choices = choices([(code, name_of(code)) for code in languages])
     return form
 
 

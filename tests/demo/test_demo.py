@@ -22,6 +22,7 @@ from app.audit.services import verify
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
 from app.demo import media
+from app.media.types import MediaType
 from app.orgs.models import Organisation
 from app.review.models import Publication, PublicationConsent
 from app.review.publishing import public_key
@@ -214,7 +215,11 @@ def test_public_files_are_the_published_files_and_carry_nothing_planted(demo: De
         for file in publication.files
     )
     clean_copies = {
-        demo.storage_root / "public" / public_key(publication, asset)
+        demo.storage_root
+        / "public"
+        / public_key(
+            publication.public_prefix, asset.sha256 or "", MediaType(asset.sanitized_type or "")
+        )
         for publication in publications
         for asset in publication.version.assets
     }

@@ -17,6 +17,7 @@ from app.consent.services import withdraw_by_code
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.errors import Conflict
+from app.media.types import MediaType
 from app.orgs.models import Organisation
 from app.policies.loader import PolicyRegistry
 from app.review import jobs
@@ -204,7 +205,11 @@ def test_publish_copies_the_clean_file_and_records_its_consents(
 ) -> None:
     publication = _publish(session, approved, storage, policies)
     assert approved.state is VersionState.PUBLISHED
-    key = public_key(publication, approved.assets[0])
+    key = public_key(
+        publication.public_prefix,
+        approved.assets[0].sha256 or "",
+        MediaType(approved.assets[0].sanitized_type or ""),
+    )
     path = storage.local_path(Area.PUBLIC, key)
     assert path is not None
     assert path.is_file()
